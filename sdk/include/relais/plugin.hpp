@@ -1,0 +1,464 @@
+// relais/plugin.hpp: write a Relais plugin as a C++ class.
+//
+// The C contract (relais/plugin.h) is what crosses the library boundary; this header turns
+// it into a class with a static definition, a configure method and one method per action,
+// and catches every exception at the boundary, turning it into an error class.
+//
+//     class Hello {
+//     public:
+//         static relais::Definition<Hello> definition() {
+//             return relais::Definition<Hello>("hello", "1.0.0", "Says hello")
+//                 .settings_schema(R"({"type":"object","properties":{}})")
+//                 .action("greet", "Greets someone", R"({"type":"object"})", &Hello::greet);
+//         }
+//         explicit Hello(relais::Host host) : host_(host) {}
+//         void configure(const relais::Json &settings);
+//         relais::Json greet(const relais::Json &input, relais::Call &call);
+//     private:
+//         relais::Host host_;
+//     };
+//     RELAIS_PLUGIN(Hello)
+//
+// Optional members, found by the helper when present:
+//     relais::TestReport test(relais::Call &call);   // the "Test" button
+//     relais::Json configure(const relais::Json &s) // may return {"quotas":..., ...}
+//
+// Threads: action methods run concurrently; configure may run while they do. Keep settings
+// in a relais::Snapshot<T> (below) so each call works on one consistent copy.
+#pragma once
+
+#include "relais/plugin.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace relais {
+
+using Json = Poco::JSON::Object::Ptr;
+
+// ---------------------------------------------------------------------------------------
+// Errors: throw one of these from any method; the helper reports its class to the host.
+// ---------------------------------------------------------------------------------------
+class Error : public std::runtime_error {
+public:
+    Error(relais_status status, const std::string &message, Json detail = nullptr,
+          std::chrono::milliseconds retry_after = std::chrono::milliseconds(0))
+        : std::runtime_error(message), status_(status), detail_(std::move(detail)),
+          retry_after_(retry_after) {}
+
+    relais_status status() const noexcept { return status_; }
+    const Json &detail() const noexcept { return detail_; }
+    std::chrono::milliseconds retry_after() const noexcept { return retry_after_; }
+
+private:
+    relais_status status_;
+    Json detail_;
+    std::chrono::milliseconds retry_after_;
+};
+
+inline Error invalid_config(const std::string &m, Json d = nullptr) { return {RELAIS_INVALID_CONFIG, m, std::move(d)}; }
+inline Error invalid_input(const std::string &m, Json d = nullptr) { return {RELAIS_INVALID_INPUT, m, std::move(d)}; }
+inline Error unauthorized(const std::string &m, Json d = nullptr) { return {RELAIS_UNAUTHORIZED, m, std::move(d)}; }
+inline Error forbidden(const std::string &m, Json d = nullptr) { return {RELAIS_FORBIDDEN, m, std::move(d)}; }
+inline Error not_found(const std::string &m, Json d = nullptr) { return {RELAIS_NOT_FOUND, m, std::move(d)}; }
+inline Error rate_limited(const std::string &m, std::chrono::milliseconds after, Json d = nullptr) { return {RELAIS_RATE_LIMITED, m, std::move(d), after}; }
+inline Error transient(const std::string &m, Json d = nullptr, std::chrono::milliseconds after = std::chrono::milliseconds(0)) { return {RELAIS_TRANSIENT, m, std::move(d), after}; }
+inline Error permanent(const std::string &m, Json d = nullptr) { return {RELAIS_PERMANENT, m, std::move(d)}; }
+inline Error internal(const std::string &m, Json d = nullptr) { return {RELAIS_INTERNAL, m, std::move(d)}; }
+
+// ---------------------------------------------------------------------------------------
+// JSON helpers small enough to belong in the header
+// ---------------------------------------------------------------------------------------
+inline std::string to_string(const Json &json) {
+    if (!json) return "null";
+    std::ostringstream out;
+    Poco::JSON::Stringifier::condense(json, out);
+    return out.str();
+}
+
+// Parses a JSON object; throws Error(status) naming `what` when it is not one.
+inline Json parse_object(std::string_view text, relais_status status, const std::string &what) {
+    try {
+        Poco::JSON::Parser parser;
+        auto value = parser.parse(std::string(text));
+        if (value.type() != typeid(Poco::JSON::Object::Ptr))
+            throw Error(status, what + " must be a JSON object");
+        return value.extract<Poco::JSON::Object::Ptr>();
+    } catch (const Error &) {
+        throw;
+    } catch (const std::exception &e) {
+        throw Error(status, what + " is not valid JSON: " + e.what());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Host: the services the host gave this instance
+// ---------------------------------------------------------------------------------------
+class Host {
+public:
+    Host(const relais_host_services *services, relais_host_ctx *ctx) : services_(services), ctx_(ctx) {}
+
+    bool log_enabled(relais_log_level level) const {
+        return services_ && services_->log_enabled && services_->log_enabled(ctx_, level) != 0;
+    }
+    void log(relais_log_level level, const std::string &message) const {
+        if (services_ && services_->log) services_->log(ctx_, level, message.c_str());
+    }
+    void trace(const std::string &m) const { log(RELAIS_LOG_TRACE, m); }
+    void debug(const std::string &m) const { log(RELAIS_LOG_DEBUG, m); }
+    void info(const std::string &m) const { log(RELAIS_LOG_INFO, m); }
+    void warn(const std::string &m) const { log(RELAIS_LOG_WARN, m); }
+    void error(const std::string &m) const { log(RELAIS_LOG_ERROR, m); }
+
+    const relais_host_services *services() const { return services_; }
+    relais_host_ctx *context() const { return ctx_; }
+
+private:
+    const relais_host_services *services_;
+    relais_host_ctx *ctx_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Call: what one execute or test call knows about itself
+// ---------------------------------------------------------------------------------------
+class Call {
+public:
+    Call(std::string id, relais_call_ctx *ctx) : id_(std::move(id)), ctx_(ctx) {}
+    const std::string &id() const { return id_; }
+    relais_call_ctx *context() const { return ctx_; }
+
+private:
+    std::string id_;
+    relais_call_ctx *ctx_;
+};
+
+// ---------------------------------------------------------------------------------------
+// TestReport: the result of the "Test" button, one step at a time
+// ---------------------------------------------------------------------------------------
+class TestReport {
+public:
+    // Records a passed step.
+    void pass(const std::string &step, const std::string &message) { add(step, true, message, RELAIS_OK); }
+    // Records a failed step; the first failure decides the report's status.
+    void fail(const std::string &step, const std::string &message, relais_status status) { add(step, false, message, status); }
+
+    relais_status status() const { return status_; }
+    std::string to_json() const {
+        Poco::JSON::Array::Ptr steps = new Poco::JSON::Array;
+        for (const auto &s : steps_) {
+            Json step = new Poco::JSON::Object;
+            step->set("name", s.name);
+            step->set("ok", s.ok);
+            step->set("message", s.message);
+            steps->add(step);
+        }
+        Json root = new Poco::JSON::Object;
+        root->set("steps", steps);
+        return to_string(root);
+    }
+    std::string failure_message() const {
+        for (const auto &s : steps_)
+            if (!s.ok) return s.name + ": " + s.message;
+        return {};
+    }
+
+private:
+    struct Step {
+        std::string name;
+        bool ok;
+        std::string message;
+    };
+    void add(const std::string &name, bool ok, const std::string &message, relais_status status) {
+        steps_.push_back({name, ok, message});
+        if (!ok && status_ == RELAIS_OK) status_ = status == RELAIS_OK ? RELAIS_INTERNAL : status;
+    }
+    std::vector<Step> steps_;
+    relais_status status_ = RELAIS_OK;
+};
+
+// ---------------------------------------------------------------------------------------
+// Snapshot<T>: settings swapped atomically by configure, read by concurrent calls
+// ---------------------------------------------------------------------------------------
+template <class T>
+class Snapshot {
+public:
+    std::shared_ptr<const T> get() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return value_;
+    }
+    void set(T value) {
+        auto next = std::make_shared<const T>(std::move(value));
+        std::lock_guard<std::mutex> lock(mutex_);
+        value_ = std::move(next);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const T> value_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Definition<P>: what the plugin says about itself, and which method runs each action
+// ---------------------------------------------------------------------------------------
+template <class P>
+class Definition {
+public:
+    using Handler = Json (P::*)(const Json &, Call &);
+
+    struct Action {
+        std::string name, description, input_schema, output_schema;
+        Handler handler;
+    };
+    struct Quota {
+        std::string scope;
+        double per_second;
+        uint64_t per_day;
+    };
+    struct Periodic {
+        std::string name, action, input;
+        uint64_t interval_seconds, start_delay_seconds;
+    };
+
+    Definition(std::string name, std::string version, std::string description)
+        : name_(std::move(name)), version_(std::move(version)), description_(std::move(description)) {}
+
+    Definition &&settings_schema(std::string schema) && {
+        settings_schema_ = std::move(schema);
+        return std::move(*this);
+    }
+    Definition &&action(std::string name, std::string description, std::string input_schema, Handler handler,
+                        std::string output_schema = {}) && {
+        actions_.push_back({std::move(name), std::move(description), std::move(input_schema),
+                            std::move(output_schema), handler});
+        return std::move(*this);
+    }
+    Definition &&quota(std::string scope, double per_second, uint64_t per_day) && {
+        quotas_.push_back({std::move(scope), per_second, per_day});
+        return std::move(*this);
+    }
+    Definition &&periodic(std::string name, std::string action, uint64_t interval_seconds,
+                          uint64_t start_delay_seconds, std::string input = "{}") && {
+        periodic_.push_back({std::move(name), std::move(action), std::move(input), interval_seconds,
+                             start_delay_seconds});
+        return std::move(*this);
+    }
+
+    const std::string &name() const { return name_; }
+    const std::string &version() const { return version_; }
+    const std::string &description() const { return description_; }
+    const std::string &settings_schema() const { return settings_schema_; }
+    const std::vector<Action> &actions() const { return actions_; }
+    const std::vector<Quota> &quotas() const { return quotas_; }
+    const std::vector<Periodic> &periodic_tasks() const { return periodic_; }
+
+private:
+    std::string name_, version_, description_;
+    std::string settings_schema_ = R"({"type":"object","properties":{},"additionalProperties":false})";
+    std::vector<Action> actions_;
+    std::vector<Quota> quotas_;
+    std::vector<Periodic> periodic_;
+};
+
+namespace detail {
+
+template <class P, class = void>
+struct has_test : std::false_type {};
+template <class P>
+struct has_test<P, std::void_t<decltype(std::declval<P &>().test(std::declval<Call &>()))>> : std::true_type {};
+
+inline void report(const relais_output *out, const std::string &message, const Json &detail,
+                   std::chrono::milliseconds retry_after) noexcept {
+    try {
+        std::string d = detail ? to_string(detail) : std::string();
+        out->fail(out->host_data, message.c_str(), detail ? d.c_str() : nullptr,
+                  static_cast<uint64_t>(retry_after.count()));
+    } catch (...) {
+        out->fail(out->host_data, "out of memory while reporting an error", nullptr, 0);
+    }
+}
+
+inline void append(const relais_output *out, const std::string &text) {
+    out->append(out->host_data, text.data(), text.size());
+}
+
+// Runs `body`, turning every exception into a status and a message for the host.
+template <class F>
+relais_status guarded(const relais_output *out, F &&body) noexcept {
+    try {
+        return body();
+    } catch (const Error &e) {
+        report(out, e.what(), e.detail(), e.retry_after());
+        return e.status();
+    } catch (const std::bad_alloc &) {
+        report(out, "out of memory", nullptr, std::chrono::milliseconds(0));
+        return RELAIS_INTERNAL;
+    } catch (const std::exception &e) {
+        report(out, std::string("unexpected exception: ") + e.what(), nullptr, std::chrono::milliseconds(0));
+        return RELAIS_INTERNAL;
+    } catch (...) {
+        report(out, "unexpected non-standard exception", nullptr, std::chrono::milliseconds(0));
+        return RELAIS_INTERNAL;
+    }
+}
+
+// The C tables built once from the definition; they live as long as the library.
+template <class P>
+struct Adapter {
+    Definition<P> definition = P::definition();
+    std::vector<relais_action_desc> action_descs;
+    std::vector<const relais_action_desc *> action_ptrs;
+    std::vector<relais_quota_desc> quota_descs;
+    std::vector<const relais_quota_desc *> quota_ptrs;
+    std::vector<relais_periodic_desc> periodic_descs;
+    std::vector<const relais_periodic_desc *> periodic_ptrs;
+    relais_descriptor descriptor{};
+    relais_plugin_api api{};
+
+    Adapter() {
+        for (const auto &a : definition.actions())
+            action_descs.push_back({sizeof(relais_action_desc), a.name.c_str(), a.description.c_str(),
+                                    a.input_schema.c_str(),
+                                    a.output_schema.empty() ? nullptr : a.output_schema.c_str()});
+        for (const auto &d : action_descs) action_ptrs.push_back(&d);
+        for (const auto &q : definition.quotas())
+            quota_descs.push_back({sizeof(relais_quota_desc), q.scope.c_str(), q.per_second, q.per_day});
+        for (const auto &d : quota_descs) quota_ptrs.push_back(&d);
+        for (const auto &t : definition.periodic_tasks())
+            periodic_descs.push_back({sizeof(relais_periodic_desc), t.name.c_str(), t.action.c_str(),
+                                      t.input.c_str(), t.interval_seconds, t.start_delay_seconds});
+        for (const auto &d : periodic_descs) periodic_ptrs.push_back(&d);
+
+        descriptor.struct_size = sizeof(relais_descriptor);
+        descriptor.name = definition.name().c_str();
+        descriptor.version = definition.version().c_str();
+        descriptor.description = definition.description().c_str();
+        descriptor.settings_schema_json = definition.settings_schema().c_str();
+        descriptor.actions = action_ptrs.data();
+        descriptor.action_count = action_ptrs.size();
+        descriptor.quotas = quota_ptrs.data();
+        descriptor.quota_count = quota_ptrs.size();
+        descriptor.periodic_tasks = periodic_ptrs.data();
+        descriptor.periodic_task_count = periodic_ptrs.size();
+
+        api.struct_size = sizeof(relais_plugin_api);
+        api.abi_version = RELAIS_ABI_VERSION;
+        api.descriptor = &descriptor;
+        api.init = &init;
+        api.configure = &configure;
+        api.test = has_test<P>::value ? &test : nullptr;
+        api.execute = &execute;
+        api.shutdown = &shutdown;
+    }
+
+    static Adapter &get() {
+        static Adapter adapter;
+        return adapter;
+    }
+
+    static P *self(relais_plugin_instance *instance) { return reinterpret_cast<P *>(instance); }
+
+    static relais_status init(const relais_host_services *services, relais_host_ctx *host,
+                              relais_plugin_instance **instance, const relais_output *out) {
+        return guarded(out, [&] {
+            *instance = reinterpret_cast<relais_plugin_instance *>(new P(Host(services, host)));
+            return RELAIS_OK;
+        });
+    }
+
+    static relais_status configure(relais_plugin_instance *instance, const char *json, size_t length,
+                                   const relais_output *out) {
+        return guarded(out, [&] {
+            Json settings = parse_object(std::string_view(json, length), RELAIS_INVALID_CONFIG, "settings");
+            if constexpr (std::is_same_v<decltype(self(instance)->configure(settings)), Json>) {
+                Json adjustments = self(instance)->configure(settings);
+                if (adjustments) append(out, to_string(adjustments));
+            } else {
+                self(instance)->configure(settings);
+            }
+            return RELAIS_OK;
+        });
+    }
+
+    static relais_status test(relais_plugin_instance *instance, relais_call_ctx *call, const relais_output *out) {
+        if constexpr (has_test<P>::value) {
+            return guarded(out, [&] {
+                Call c("test", call);
+                TestReport report = self(instance)->test(c);
+                append(out, report.to_json());
+                if (report.status() != RELAIS_OK)
+                    out->fail(out->host_data, report.failure_message().c_str(), nullptr, 0);
+                return report.status();
+            });
+        } else {
+            (void)instance, (void)call, (void)out;
+            return RELAIS_UNSUPPORTED;
+        }
+    }
+
+    static relais_status execute(relais_plugin_instance *instance, const relais_call *call,
+                                 const relais_output *out) {
+        return guarded(out, [&] {
+            const std::string action = call->action ? call->action : "";
+            for (const auto &a : get().definition.actions()) {
+                if (a.name != action) continue;
+                Json input = parse_object(std::string_view(call->input_json, call->input_length),
+                                          RELAIS_INVALID_INPUT, "input of action '" + action + "'");
+                Call c(call->call_id ? call->call_id : "", call->call);
+                Json result = (self(instance)->*a.handler)(input, c);
+                append(out, result ? to_string(result) : std::string("{}"));
+                return RELAIS_OK;
+            }
+            throw Error(RELAIS_UNSUPPORTED, "unknown action '" + action + "'");
+        });
+    }
+
+    static void shutdown(relais_plugin_instance *instance) {
+        try {
+            delete self(instance);
+        } catch (...) {
+            // A destructor that throws must not cross the boundary.
+        }
+    }
+};
+
+// Negotiation shared by every plugin built with this header.
+template <class P>
+int negotiate(relais_negotiation *n) noexcept {
+    if (!n || n->struct_size < sizeof(relais_negotiation)) return -1;
+    if (RELAIS_ABI_VERSION < n->host_abi_min || RELAIS_ABI_VERSION > n->host_abi_max) {
+        n->abi_version = RELAIS_ABI_VERSION;
+        n->api = nullptr;
+        return -1;
+    }
+    try {
+        n->api = &Adapter<P>::get().api;
+    } catch (...) {
+        n->api = nullptr;
+        return -1;
+    }
+    n->abi_version = RELAIS_ABI_VERSION;
+    return 0;
+}
+
+}  // namespace detail
+}  // namespace relais
+
+// Exports the plugin class P as this library's one entry point.
+#define RELAIS_PLUGIN(P)                                                            \
+    extern "C" RELAIS_EXPORT int relais_plugin_entry(relais_negotiation *negotiation) { \
+        return ::relais::detail::negotiate<P>(negotiation);                        \
+    }
