@@ -30,6 +30,7 @@
 #include "relais/plugin.h"
 
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
@@ -93,7 +94,7 @@ inline std::string to_string(const Json &json) {
 // Parses a JSON object; throws Error(status) naming `what` when it is not one.
 inline Json parse_object(std::string_view text, relais_status status, const std::string &what) {
     try {
-        Poco::JSON::Parser parser;
+        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));  // keep the sender's key order
         auto value = parser.parse(std::string(text));
         if (value.type() != typeid(Poco::JSON::Object::Ptr))
             throw Error(status, what + " must be a JSON object");

@@ -1,0 +1,87 @@
+// relais: the Relais integration host's single binary.
+#include "cli.hpp"
+#include "../plugin_registry.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace {
+
+const char *kUsage = R"(usage: relais [--plugin-dir DIR] <command> [<args>]
+
+commands:
+  plugins list [--json]        list the plugins found, and the libraries refused
+  plugins show NAME [--json]   a plugin's settings schema and actions
+  test NAME [--config FILE]    configure a connector and run its connection test
+  exec NAME ACTION [--config FILE] [--input JSON|@FILE]
+                               run one action and print its result
+
+Run 'relais <command> --help' for a command's options.
+)";
+
+// Plugin log lines go to stderr so that stdout carries only results.
+void setup_logging() {
+    Poco::AutoPtr<Poco::PatternFormatter> format(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+    Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cerr));
+    Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, console));
+    Poco::Logger::root().setChannel(channel);
+    Poco::Logger::root().setLevel(Poco::Message::PRIO_WARNING);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    setup_logging();
+    relais::cli::GlobalOptions global;
+    std::string command;
+    std::vector<std::string> rest;
+    try {
+        po::options_description options("global options");
+        options.add_options()("help,h", "show this help")(
+            "plugin-dir", po::value<std::string>(), "directory of plugin libraries (default: ../lib/relais/plugins "
+                                                   "beside the binary, or $RELAIS_PLUGIN_DIR)")(
+            "command", po::value<std::string>(), "command")("args", po::value<std::vector<std::string>>(), "args");
+        po::positional_options_description positional;
+        positional.add("command", 1).add("args", -1);
+        po::variables_map vm;
+        auto parsed = po::command_line_parser(argc, argv).options(options).positional(positional).allow_unregistered().run();
+        po::store(parsed, vm);
+        po::notify(vm);
+
+        if (!vm.count("command")) {
+            std::cout << kUsage;
+            return vm.count("help") ? relais::cli::kExitOk : relais::cli::kExitUsage;
+        }
+        command = vm["command"].as<std::string>();
+        rest = po::collect_unrecognized(parsed.options, po::include_positional);
+        rest.erase(rest.begin());  // the command itself
+        if (vm.count("help")) rest.push_back("--help");
+        global.plugin_dir = vm.count("plugin-dir") ? std::filesystem::path(vm["plugin-dir"].as<std::string>())
+                                                   : relais::host::default_plugin_directory();
+    } catch (const po::error &e) {
+        std::cerr << "relais: " << e.what() << "\n\n" << kUsage;
+        return relais::cli::kExitUsage;
+    }
+
+    try {
+        if (command == "plugins") return relais::cli::plugins_command(global, rest);
+        if (command == "test") return relais::cli::test_command(global, rest);
+        if (command == "exec") return relais::cli::exec_command(global, rest);
+        std::cerr << "relais: unknown command '" << command << "'\n\n" << kUsage;
+        return relais::cli::kExitUsage;
+    } catch (const relais::cli::UsageError &e) {
+        std::cerr << "relais " << command << ": " << e.what() << "\n";
+        return relais::cli::kExitUsage;
+    } catch (const std::exception &e) {
+        std::cerr << "relais " << command << ": " << e.what() << "\n";
+        return relais::cli::kExitFailure;
+    }
+}

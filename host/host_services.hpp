@@ -1,0 +1,27 @@
+// The services table the host gives every plugin instance at init (relais_host_services),
+// and the per-instance context those services receive back.
+#pragma once
+
+#include <relais/plugin.h>
+
+#include <memory>
+#include <string>
+
+namespace Poco {
+class Logger;
+}
+
+// Defined by the host; opaque to plugins.
+struct relais_host_ctx {
+    std::string plugin_name;
+    Poco::Logger *logger = nullptr;  // "relais.plugin.<name>"
+};
+
+namespace relais::host {
+
+// The one table, filled for the newest ABI this host speaks.
+const relais_host_services *host_services();
+
+std::unique_ptr<relais_host_ctx> make_host_ctx(const std::string &plugin_name);
+
+}  // namespace relais::host

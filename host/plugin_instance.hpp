@@ -1,0 +1,40 @@
+// One live instance of a plugin: init'ed with the host services, then configured, tested
+// and executed. Calls are safe from many threads; the library stays loaded as long as an
+// instance of it exists.
+#pragma once
+
+#include "call_result.hpp"
+#include "plugin_library.hpp"
+
+#include <memory>
+#include <string>
+
+struct relais_host_ctx;
+
+namespace relais::host {
+
+class PluginInstance {
+public:
+    // Runs the plugin's init. Throws LoadError when init fails.
+    static std::shared_ptr<PluginInstance> create(std::shared_ptr<const PluginLibrary> library);
+    ~PluginInstance();
+
+    PluginInstance(const PluginInstance &) = delete;
+    PluginInstance &operator=(const PluginInstance &) = delete;
+
+    const PluginLibrary &library() const { return *library_; }
+    const PluginDescriptor &descriptor() const { return library_->descriptor(); }
+
+    CallResult configure(const std::string &settings_json);
+    CallResult test(const std::string &call_id = "test");
+    CallResult execute(const std::string &action, const std::string &input_json, const std::string &call_id);
+
+private:
+    explicit PluginInstance(std::shared_ptr<const PluginLibrary> library);
+
+    std::shared_ptr<const PluginLibrary> library_;
+    std::unique_ptr<relais_host_ctx> host_ctx_;
+    relais_plugin_instance *instance_ = nullptr;
+};
+
+}  // namespace relais::host
