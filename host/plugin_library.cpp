@@ -26,7 +26,25 @@ void check_api(const std::string &file, const relais_plugin_api *api, uint32_t a
 
 }  // namespace
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const fs::path &path) {
+namespace {
+
+// Copies the library to `<shadow_dir>/<stem>-<sha256>.so` unless that copy already exists.
+fs::path shadow_copy(const fs::path &library, const std::string &sha256, const fs::path &shadow_dir) {
+    const auto file = library.filename().string();
+    const auto target = shadow_dir / (library.stem().string() + "-" + sha256 + ".so");
+    std::error_code ec;
+    if (fs::exists(target, ec)) return target;
+    fs::create_directories(shadow_dir, ec);
+    const auto partial = target.string() + ".partial";
+    fs::copy_file(library, partial, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(partial, target, ec);
+    if (ec) throw LoadError(file, "cannot copy it to " + shadow_dir.string() + ": " + ec.message());
+    return target;
+}
+
+}  // namespace
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const fs::path &path, const fs::path &shadow_dir) {
     const auto file = path.filename().string();
     std::shared_ptr<PluginLibrary> lib(new PluginLibrary);
     lib->path_ = fs::absolute(path);
@@ -36,19 +54,24 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const fs::path &path) {
     if (m.abi_max < kHostAbiMin || m.abi_min > kHostAbiMax)
         throw LoadError(file, "speaks plugin ABI " + range(m.abi_min, m.abi_max) + ", this host speaks " +
                                   range(kHostAbiMin, kHostAbiMax));
+    lib->loaded_from_ = shadow_dir.empty() ? lib->path_ : shadow_copy(lib->path_, m.sha256, shadow_dir);
 
     std::string digest;
     try {
-        digest = sha256_of_file(lib->path_);
+        digest = sha256_of_file(lib->loaded_from_);
     } catch (const std::exception &e) {
         throw LoadError(file, e.what());
     }
-    if (digest != m.sha256)
+    if (digest != m.sha256) {
+        // A shadow copy named after the expected hash must not outlive the mismatch.
+        std::error_code ec;
+        if (lib->loaded_from_ != lib->path_) fs::remove(lib->loaded_from_, ec);
         throw LoadError(file, "sha256 " + digest + " does not match the manifest's " + m.sha256 +
                                   " (library changed after it was built?)");
+    }
 
     try {
-        lib->library_.load(lib->path_.string(),
+        lib->library_.load(lib->loaded_from_.string(),
                            boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception &e) {
         throw LoadError(file, std::string("cannot be loaded as a shared library: ") + e.what());

@@ -28,7 +28,7 @@ const LoadedPlugin *PluginRegistry::find(const std::string &name) const {
     return it == plugins_.end() ? nullptr : &it->second;
 }
 
-PluginRegistry PluginRegistry::scan(const fs::path &directory) {
+PluginRegistry PluginRegistry::scan(const fs::path &directory, const ScanOptions &options) {
     PluginRegistry registry;
     std::error_code ec;
     if (!fs::is_directory(directory, ec)) {
@@ -61,7 +61,16 @@ PluginRegistry PluginRegistry::scan(const fs::path &directory) {
     for (const auto &path : libraries) {
         const auto file = path.filename().string();
         try {
-            auto library = PluginLibrary::load(path);
+            const LoadedPlugin *reused = nullptr;
+            if (options.reuse) {
+                try {
+                    reused = options.reuse(read_manifest(path));
+                } catch (const LoadError &) {
+                    // reported by the full load below
+                }
+            }
+            std::shared_ptr<const PluginLibrary> library =
+                reused ? reused->library : PluginLibrary::load(path, options.shadow_dir);
             const auto &name = library->descriptor().name;
             const auto existing = registry.plugins_.find(name);
             if (existing != registry.plugins_.end() && !newer(*library, *existing->second.library)) {
@@ -72,7 +81,7 @@ PluginRegistry PluginRegistry::scan(const fs::path &directory) {
                 continue;
             }
             // init before replacing, so a newer library that fails init leaves the older one in place
-            auto instance = PluginInstance::create(library);
+            auto instance = reused ? reused->instance : PluginInstance::create(library);
             if (existing != registry.plugins_.end()) {
                 const auto &old = *existing->second.library;
                 registry.refusals_.push_back({old.path().filename().string(),

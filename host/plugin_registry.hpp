@@ -5,6 +5,7 @@
 #include "plugin_instance.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,12 +24,20 @@ struct LoadedPlugin {
     std::shared_ptr<PluginInstance> instance;
 };
 
+struct ScanOptions {
+    // Where libraries are copied before loading (see PluginLibrary::load); empty: in place.
+    std::filesystem::path shadow_dir;
+    // Asked for each library by its manifest before loading it: returning an already loaded
+    // plugin with the same name and sha256 reuses it (a rescan then loads only what changed).
+    std::function<const LoadedPlugin *(const PluginManifest &)> reuse;
+};
+
 class PluginRegistry {
 public:
     // Loads every `*.so` in `directory` (in file-name order). When two libraries provide the
     // same plugin name, the higher semantic version wins and the other is refused, naming
     // both files; on equal versions the first file in name order wins.
-    static PluginRegistry scan(const std::filesystem::path &directory);
+    static PluginRegistry scan(const std::filesystem::path &directory, const ScanOptions &options = {});
 
     const std::map<std::string, LoadedPlugin> &plugins() const { return plugins_; }
     const std::vector<Refusal> &refusals() const { return refusals_; }

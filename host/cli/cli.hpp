@@ -27,5 +27,7 @@ struct GlobalOptions {
 int plugins_command(const GlobalOptions &global, const std::vector<std::string> &args);
 int test_command(const GlobalOptions &global, const std::vector<std::string> &args);
 int exec_command(const GlobalOptions &global, const std::vector<std::string> &args);
+int config_command(const GlobalOptions &global, const std::vector<std::string> &args);
+int serve_command(const GlobalOptions &global, const std::vector<std::string> &args);
 
 }  // namespace relais::cli

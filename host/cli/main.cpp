@@ -18,11 +18,14 @@ namespace {
 const char *kUsage = R"(usage: relais [--plugin-dir DIR] <command> [<args>]
 
 commands:
+  serve [--config FILE] [--port N]
+                               run the service: HTTP API on 127.0.0.1:8080 by default
   plugins list [--json]        list the plugins found, and the libraries refused
   plugins show NAME [--json]   a plugin's settings schema and actions
   test NAME [--config FILE]    configure a connector and run its connection test
   exec NAME ACTION [--config FILE] [--input JSON|@FILE]
                                run one action and print its result
+  config check FILE            check a configuration file: host section, each connector's settings
 
 Run 'relais <command> --help' for a command's options.
 )";
@@ -75,6 +78,8 @@ int main(int argc, char **argv) {
         if (command == "plugins") return relais::cli::plugins_command(global, rest);
         if (command == "test") return relais::cli::test_command(global, rest);
         if (command == "exec") return relais::cli::exec_command(global, rest);
+        if (command == "config") return relais::cli::config_command(global, rest);
+        if (command == "serve") return relais::cli::serve_command(global, rest);
         std::cerr << "relais: unknown command '" << command << "'\n\n" << kUsage;
         return relais::cli::kExitUsage;
     } catch (const relais::cli::UsageError &e) {

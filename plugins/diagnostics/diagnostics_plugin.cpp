@@ -95,13 +95,15 @@ public:
                             std::chrono::milliseconds(input->optValue<int64_t>("retry_after_ms", 0)));
     }
 
-    relais::Json sleep(const relais::Json &input, relais::Call &) {
+    relais::Json sleep(const relais::Json &input, relais::Call &call) {
         calls_.fetch_add(1, std::memory_order_relaxed);
         const auto ms = input->getValue<int64_t>("ms");
         const auto settings = current();
         if (ms > settings->max_sleep_ms)
             throw relais::invalid_input("ms " + std::to_string(ms) + " exceeds max_sleep_ms " +
                                         std::to_string(settings->max_sleep_ms));
+        // Announced, so that a test can act while the call is known to be in flight.
+        host_.info("call " + call.id() + ": sleeping " + std::to_string(ms) + " ms");
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         relais::Json result = new Poco::JSON::Object;
         result->set("slept_ms", ms);

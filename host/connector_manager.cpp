@@ -1,0 +1,300 @@
+#include "connector_manager.hpp"
+
+#include "connector_settings.hpp"
+#include "error_class.hpp"
+#include "metrics.hpp"
+#include "redactor.hpp"
+#include "settings_store.hpp"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
+
+#include <sstream>
+
+namespace relais::host {
+namespace {
+
+using Poco::JSON::Object;
+
+Poco::Logger &logger() { return Poco::Logger::get("relais.connectors"); }
+
+std::string to_text(const Object::Ptr &o) {
+    std::ostringstream s;
+    o->stringify(s);
+    return s.str();
+}
+
+Object::Ptr deep_copy(const Object::Ptr &o) {
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+    return parser.parse(to_text(o)).extract<Object::Ptr>();
+}
+
+// JSON Pointer ("/a/b") segments, unescaped (~1 is '/', ~0 is '~').
+std::vector<std::string> pointer_segments(const std::string &pointer) {
+    std::vector<std::string> out;
+    size_t start = 1;
+    while (start <= pointer.size()) {
+        auto end = pointer.find('/', start);
+        if (end == std::string::npos) end = pointer.size();
+        std::string seg = pointer.substr(start, end - start);
+        for (size_t p; (p = seg.find("~1")) != std::string::npos;) seg.replace(p, 2, "/");
+        for (size_t p; (p = seg.find("~0")) != std::string::npos;) seg.replace(p, 2, "~");
+        out.push_back(seg);
+        start = end + 1;
+    }
+    return out;
+}
+
+// The object holding the last segment of `pointer`, and that segment; null when absent.
+std::pair<Object::Ptr, std::string> parent_of(const Object::Ptr &root, const std::string &pointer) {
+    const auto segments = pointer_segments(pointer);
+    if (segments.empty()) return {nullptr, {}};
+    Object::Ptr node = root;
+    for (size_t i = 0; i + 1 < segments.size() && node; ++i) node = node->getObject(segments[i]);
+    return {node, segments.back()};
+}
+
+std::string iso_now() {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
+}
+
+std::string describe(const PluginLibrary &lib) {
+    return lib.descriptor().name + " " + lib.descriptor().version + " (" + lib.path().filename().string() + ")";
+}
+
+}  // namespace
+
+std::string_view state_name(Connector::State state) {
+    switch (state) {
+    case Connector::State::configured: return "configured";
+    case Connector::State::disabled: return "disabled";
+    case Connector::State::invalid_config: return "invalid_config";
+    }
+    return "invalid_config";
+}
+
+Object::Ptr Connector::redacted_settings() const {
+    const auto base = settings ? settings : source;
+    if (!base) return new Object;
+    auto copy = deep_copy(base);
+    for (const auto &pointer : settings_schema->secret_paths()) {
+        auto [parent, key] = parent_of(copy, pointer);
+        if (parent && parent->has(key)) parent->set(key, std::string(kRedactedValue));
+    }
+    return copy;
+}
+
+ConnectorManager::ConnectorManager(Options options) : options_(std::move(options)) {
+    // Copies from a previous run are never in use by this process.
+    std::error_code ec;
+    if (!options_.shadow_dir.empty()) std::filesystem::remove_all(options_.shadow_dir, ec);
+}
+
+ConnectorManager::~ConnectorManager() = default;
+
+ReloadReport ConnectorManager::start() { return rescan(true); }
+ReloadReport ConnectorManager::reload() { return rescan(false); }
+
+Object::Ptr ConnectorManager::initial_source(const std::string &name) const {
+    if (options_.store)
+        if (auto saved = options_.store->load(name)) return saved;
+    const auto it = options_.configured.find(name);
+    return it == options_.configured.end() ? nullptr : it->second;
+}
+
+void ConnectorManager::learn_secrets(const Connector &c) const {
+    if (!options_.redactor || !c.settings) return;
+    for (const auto &pointer : c.settings_schema->secret_paths()) {
+        auto [parent, key] = parent_of(c.settings, pointer);
+        if (!parent || !parent->has(key)) continue;
+        const auto value = parent->get(key);
+        if (value.isString() && !options_.redactor->add(value.toString()) && !value.toString().empty())
+            logger().warning("connector " + c.name() + ": secret " + pointer.substr(1) +
+                             " is too short to be redacted from logs by value");
+    }
+}
+
+std::shared_ptr<Connector> ConnectorManager::configure_new(const LoadedPlugin &plugin, Object::Ptr source) {
+    auto c = std::make_shared<Connector>();
+    c->plugin = plugin;
+    const auto &d = plugin.library->descriptor();
+    c->settings_schema = std::make_shared<const JsonSchema>(JsonSchema::parse(d.settings_schema));
+    for (const auto &a : d.actions)
+        c->action_schemas[a.name] = std::make_shared<const JsonSchema>(JsonSchema::parse(a.input_schema));
+    c->source = source;
+    try {
+        c->settings = resolve_settings(d, source);
+    } catch (const SettingsError &e) {
+        c->problems = e.problems();
+        return c;
+    }
+    learn_secrets(*c);
+    const auto result = plugin.instance->configure(to_text(c->settings));
+    if (!result.ok()) {
+        c->problems = {result.message};
+        c->settings = nullptr;
+        return c;
+    }
+    if (!result.body.empty()) {
+        try {
+            Poco::JSON::Parser parser;
+            c->adjustments = parser.parse(result.body).extract<Object::Ptr>();
+        } catch (const std::exception &) {
+            logger().warning("connector " + d.name + ": configure returned a document that is not a JSON object");
+        }
+    }
+    c->state = c->settings->optValue<bool>("enabled", true) ? Connector::State::configured : Connector::State::disabled;
+    return c;
+}
+
+ReloadReport ConnectorManager::rescan(bool first) {
+    std::lock_guard<std::mutex> reload_lock(reload_mutex_);
+    const auto current = [this] {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return connectors_;
+    }();
+
+    ScanOptions scan_options;
+    scan_options.shadow_dir = options_.shadow_dir;
+    scan_options.reuse = [&current](const PluginManifest &m) -> const LoadedPlugin * {
+        const auto it = current.find(m.name);
+        if (it == current.end()) return nullptr;
+        const auto &lib = *it->second->plugin.library;
+        return lib.manifest().sha256 == m.sha256 && lib.path().filename() == m.library ? &it->second->plugin
+                                                                                         : nullptr;
+    };
+    const auto registry = PluginRegistry::scan(options_.plugin_dir, scan_options);
+
+    ReloadReport report;
+    report.refused = registry.refusals();
+    auto next = current;
+    for (const auto &[name, plugin] : registry.plugins()) {
+        const auto old = current.find(name);
+        if (old != current.end() && old->second->plugin.instance == plugin.instance) {
+            report.unchanged.push_back(describe(*plugin.library));
+            continue;
+        }
+        const auto source = old != current.end() ? old->second->source : initial_source(name);
+        auto c = configure_new(plugin, source);
+        if (!first && old != current.end() && !c->problems.empty() && old->second->problems.empty()) {
+            // The new version does not accept the settings the running one works with.
+            std::string why;
+            for (const auto &p : c->problems) why += (why.empty() ? "" : "; ") + p;
+            report.refused.push_back({plugin.library->path().filename().string(),
+                                      "refused: the current settings of " + name + " are invalid for " +
+                                          plugin.library->descriptor().version + ": " + why + " (" +
+                                          describe(*old->second->plugin.library) + " keeps serving)"});
+            continue;
+        }
+        report.loaded.push_back(describe(*plugin.library));
+        if (!c->problems.empty()) {
+            std::string why;
+            for (const auto &p : c->problems) why += (why.empty() ? "" : "; ") + p;
+            logger().warning("connector " + name + " is not usable until its settings are fixed: " + why);
+        }
+        next[name] = std::move(c);
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        connectors_ = std::move(next);
+    }
+    for (const auto &line : report.loaded) logger().information("loaded " + line);
+    for (const auto &r : report.refused) logger().warning("refused " + r.line());
+    return report;
+}
+
+std::vector<std::shared_ptr<const Connector>> ConnectorManager::connectors() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::shared_ptr<const Connector>> out;
+    for (const auto &[name, c] : connectors_) out.push_back(c);
+    return out;
+}
+
+std::shared_ptr<const Connector> ConnectorManager::find(const std::string &name) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = connectors_.find(name);
+    return it == connectors_.end() ? nullptr : it->second;
+}
+
+ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object::Ptr settings) {
+    std::lock_guard<std::mutex> reload_lock(reload_mutex_);
+    const auto current = find(name);
+    if (!current) return {RELAIS_NOT_FOUND, {"no connector named " + name}};
+
+    // Secrets shown as kRedactedValue keep their current value.
+    auto incoming = deep_copy(settings);
+    const auto previous = current->settings ? current->settings : current->source;
+    for (const auto &pointer : current->settings_schema->secret_paths()) {
+        auto [parent, key] = parent_of(incoming, pointer);
+        if (!parent || !parent->has(key) || parent->get(key) != std::string(kRedactedValue)) continue;
+        auto [old_parent, old_key] = previous ? parent_of(previous, pointer) : std::pair<Object::Ptr, std::string>{};
+        if (old_parent && old_parent->has(old_key))
+            parent->set(key, old_parent->get(old_key));
+        else
+            parent->remove(key);
+    }
+
+    auto next = std::make_shared<Connector>(*current);
+    next->source = incoming;
+    try {
+        next->settings = resolve_settings(current->plugin.library->descriptor(), incoming);
+    } catch (const SettingsError &e) {
+        return {RELAIS_INVALID_CONFIG, e.problems()};
+    }
+    learn_secrets(*next);
+    const auto result = current->plugin.instance->configure(to_text(next->settings));
+    if (!result.ok()) return {result.status == RELAIS_OK ? RELAIS_INVALID_CONFIG : result.status, {result.message}};
+    next->problems.clear();
+    next->adjustments = nullptr;
+    if (!result.body.empty()) {
+        try {
+            Poco::JSON::Parser parser;
+            next->adjustments = parser.parse(result.body).extract<Object::Ptr>();
+        } catch (const std::exception &) {
+        }
+    }
+    next->state = next->settings->optValue<bool>("enabled", true) ? Connector::State::configured
+                                                                   : Connector::State::disabled;
+    if (options_.store) options_.store->save(name, incoming);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        connectors_[name] = std::move(next);
+    }
+    logger().information("connector " + name + " reconfigured");
+    return {};
+}
+
+CallResult ConnectorManager::execute(const Connector &c, const std::string &action, const std::string &input_json,
+                                     const std::string &call_id) {
+    auto result = c.plugin.instance->execute(action, input_json, call_id);
+    if (options_.metrics) options_.metrics->record_call(c.name(), action, status_name(result.status), result.duration);
+    return result;
+}
+
+CallResult ConnectorManager::test(const Connector &c) {
+    auto result = c.plugin.instance->test();
+    if (options_.metrics) options_.metrics->record_call(c.name(), "test", status_name(result.status), result.duration);
+    std::lock_guard<std::mutex> lock(mutex_);
+    tests_[c.name()] = TestRecord{result, iso_now()};
+    return result;
+}
+
+std::optional<TestRecord> ConnectorManager::last_test(const std::string &name) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = tests_.find(name);
+    if (it == tests_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<std::string> ConnectorManager::unknown_sections() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto &[name, section] : options_.configured)
+        if (!connectors_.count(name)) out.push_back(name);
+    return out;
+}
+
+}  // namespace relais::host

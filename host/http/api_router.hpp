@@ -1,0 +1,59 @@
+// The route table of the HTTP API: method + path template ("/api/v1/connectors/{name}"),
+// the scope a caller needs, and the handler. The OpenAPI document is checked against it.
+#pragma once
+
+#include "api_auth.hpp"
+
+#include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace relais::host::http {
+
+struct ApiRequest {
+    std::string method;
+    std::string path;
+    std::string route;                          // the matched template
+    std::map<std::string, std::string> params;  // from the template's {placeholders}
+    std::map<std::string, std::string> query;
+    std::string body;
+    const ApiToken *token = nullptr;
+};
+
+struct ApiResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::map<std::string, std::string> headers;
+
+    static ApiResponse json(int status, const Poco::JSON::Object::Ptr &body);
+};
+
+using Handler = std::function<ApiResponse(const ApiRequest &)>;
+
+struct Route {
+    std::string method;
+    std::string path;  // template
+    Scope scope;
+    Handler handler;
+};
+
+class ApiRouter {
+public:
+    void add(std::string method, std::string path, Scope scope, Handler handler);
+
+    // The route for a request, with its parameters filled in; throws ApiError 404 for an
+    // unknown path and 405 (with Allow) for a known path with another method.
+    const Route &match(const std::string &method, const std::string &path,
+                       std::map<std::string, std::string> &params) const;
+
+    const std::vector<Route> &routes() const { return routes_; }
+
+private:
+    std::vector<Route> routes_;
+};
+
+}  // namespace relais::host::http

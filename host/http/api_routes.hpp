@@ -1,0 +1,28 @@
+// The endpoints of the HTTP API, bound to the running host's parts.
+#pragma once
+
+#include "api_router.hpp"
+
+#include <atomic>
+#include <string>
+
+namespace relais::host {
+class ConnectorManager;
+class Metrics;
+}  // namespace relais::host
+
+namespace relais::host::http {
+
+struct ApiContext {
+    ConnectorManager &connectors;
+    Metrics &metrics;
+    std::atomic<bool> &ready;  // false while starting and once stopping
+};
+
+// Every route of the API, as documented in openapi.json (a test holds the two together).
+ApiRouter make_api_router(ApiContext context);
+
+// The OpenAPI 3 document of this API (host/http/openapi.json, compiled in).
+const std::string &openapi_document();
+
+}  // namespace relais::host::http

@@ -1,0 +1,249 @@
+#include "api_server.hpp"
+
+#include "api_error.hpp"
+#include "metrics.hpp"
+#include "redactor.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include <istream>
+
+namespace relais::host::http {
+namespace {
+
+Poco::Logger &logger() { return Poco::Logger::get("relais.http"); }
+
+ApiResponse error_response(const ApiError &e) {
+    Poco::JSON::Object::Ptr error = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    error->set("class", e.error_class());
+    error->set("message", std::string(e.what()));
+    if (e.details()) error->set("details", e.details());
+    Poco::JSON::Object::Ptr root = new Poco::JSON::Object;
+    root->set("error", error);
+    auto r = ApiResponse::json(e.status(), root);
+    r.headers = e.headers;
+    return r;
+}
+
+// Reads the body, refusing more than `limit` bytes whether or not a length was announced.
+std::string read_body(Poco::Net::HTTPServerRequest &request, size_t limit) {
+    const auto announced = request.getContentLength64();
+    if (announced != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH && static_cast<uint64_t>(announced) > limit)
+        throw ApiError(413, "payload_too_large", "request body of " + std::to_string(announced) +
+                                                     " bytes exceeds the limit of " + std::to_string(limit));
+    std::string body;
+    char buffer[8192];
+    auto &in = request.stream();
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        body.append(buffer, static_cast<size_t>(in.gcount()));
+        if (body.size() > limit)
+            throw ApiError(413, "payload_too_large", "request body exceeds the limit of " + std::to_string(limit) +
+                                                         " bytes");
+    }
+    return body;
+}
+
+void check_content_type(const Poco::Net::HTTPServerRequest &request, const std::string &body) {
+    if (body.empty()) return;
+    auto type = Poco::toLower(request.getContentType());
+    type = Poco::trim(type.substr(0, type.find(';')));
+    if (type != "application/json")
+        throw ApiError(415, "unsupported_media_type",
+                       "request body must be application/json, not " +
+                           (type.empty() ? std::string("an undeclared type") : "'" + type + "'"));
+}
+
+std::map<std::string, std::string> query_of(const Poco::URI &uri) {
+    std::map<std::string, std::string> q;
+    for (const auto &[k, v] : uri.getQueryParameters()) q[k] = v;
+    return q;
+}
+
+}  // namespace
+
+class RequestHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit RequestHandler(ApiServer &server) : server_(server) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response) override {
+        server_.enter();
+        std::string route = "(unmatched)";
+        ApiResponse out;
+        try {
+            out = dispatch(request, route);
+        } catch (const ApiError &e) {
+            out = error_response(e);
+        } catch (const std::exception &e) {
+            logger().error(std::string("request failed: ") + e.what());
+            out = error_response(ApiError(500, "internal", std::string("internal error: ") + e.what()));
+        }
+        // Nothing leaves the host with a secret in it, whatever a plugin put in its answer.
+        if (server_.redactor_) out.body = server_.redactor_->apply(out.body);
+        // A body left unread would be taken for the next request on this connection; and a
+        // stopping server lets its connections go.
+        const bool close = !body_read_ || server_.stopping();
+        if (close) response.setKeepAlive(false);
+        if (server_.metrics_) server_.metrics_->record_http(route, request.getMethod(), out.status);
+        try {
+            response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
+            response.setContentType(out.content_type);
+            for (const auto &[k, v] : out.headers) response.set(k, v);
+            response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
+            auto &stream = response.send();
+            stream << out.body;
+            stream.flush();  // on the wire before this request stops counting as in flight
+        } catch (const std::exception &e) {
+            logger().debug(std::string("could not send the response: ") + e.what());
+        }
+        server_.leave();
+    }
+
+private:
+    ApiResponse dispatch(Poco::Net::HTTPServerRequest &request, std::string &route_name) {
+        const auto length = request.getContentLength64();
+        body_read_ = length == 0 || (length == Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
+                                     !request.getChunkedTransferEncoding());
+        const Poco::URI uri(request.getURI());
+        ApiRequest api;
+        api.method = request.getMethod();
+        api.path = uri.getPath();
+        std::map<std::string, std::string> params;
+        const Route &route = server_.router_.match(api.method, api.path, params);
+        route_name = route.path;
+        api.route = route.path;
+        api.params = std::move(params);
+        api.query = query_of(uri);
+
+        if (route.scope != Scope::none) {
+            api.token = server_.auth_.authenticate(request.get("Authorization", ""));
+            if (!api.token) {
+                ApiError e(401, "unauthenticated", request.has("Authorization")
+                                                       ? "the bearer token is not valid"
+                                                       : "this endpoint needs an Authorization: Bearer token");
+                e.headers["WWW-Authenticate"] = "Bearer realm=\"relais\"";
+                throw e;
+            }
+            if (!Authenticator::allows(*api.token, route.scope))
+                throw ApiError(403, "forbidden", "token '" + api.token->name + "' lacks the " +
+                                                     (route.scope == Scope::admin ? "admin" : "client") + " scope");
+        }
+        api.body = read_body(request, server_.settings_.max_body_bytes);
+        body_read_ = true;
+        check_content_type(request, api.body);
+        return route.handler(api);
+    }
+
+    ApiServer &server_;
+    bool body_read_ = false;
+};
+
+namespace {
+
+class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit HandlerFactory(ApiServer &server) : server_(server) {}
+    Poco::Net::HTTPRequestHandler *createRequestHandler(const Poco::Net::HTTPServerRequest &) override {
+        return new RequestHandler(server_);
+    }
+
+private:
+    ApiServer &server_;
+};
+
+}  // namespace
+
+ApiServer::ApiServer(ServerSettings settings, const ApiRouter &router, const Authenticator &auth,
+                     std::shared_ptr<const Redactor> redactor, Metrics *metrics)
+    : settings_(std::move(settings)), router_(router), auth_(auth), redactor_(std::move(redactor)),
+      metrics_(metrics), pool_(2, settings_.max_threads + 2) {}
+
+ApiServer::~ApiServer() { stop(std::chrono::milliseconds(0)); }
+
+void ApiServer::start() {
+    const Poco::Net::SocketAddress address(settings_.address, settings_.port);
+    Poco::Net::ServerSocket socket;
+    tls_ = !settings_.tls_certificate.empty() && !settings_.tls_private_key.empty();
+    if (tls_) {
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(
+            Poco::Net::Context::TLS_SERVER_USE, settings_.tls_private_key, settings_.tls_certificate, "",
+            Poco::Net::Context::VERIFY_NONE, 9, false, "HIGH:!aNULL:!MD5:!RC4");
+        context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                                  Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+        socket = Poco::Net::SecureServerSocket(address, 64, context);
+    } else {
+        socket = Poco::Net::ServerSocket(address, 64);
+    }
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(settings_.max_threads);
+    params->setMaxQueued(settings_.max_queued);
+    params->setTimeout(Poco::Timespan(settings_.request_timeout_seconds, 0));
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(settings_.request_timeout_seconds, 0));
+    params->setMaxKeepAliveRequests(0);  // unlimited
+    params->setServerName("relais");
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*this), pool_, socket, params);
+    server_->start();
+}
+
+uint16_t ApiServer::port() const { return server_ ? server_->socket().address().port() : 0; }
+
+std::string ApiServer::url() const {
+    return std::string(tls_ ? "https" : "http") + "://" + settings_.address + ":" + std::to_string(port());
+}
+
+bool ApiServer::stopping() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopped_;
+}
+
+void ApiServer::enter() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++in_flight_;
+}
+
+void ApiServer::leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--in_flight_ == 0) idle_.notify_all();
+}
+
+bool ApiServer::stop(std::chrono::milliseconds grace) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopped_ || !server_) return true;
+        stopped_ = true;
+    }
+    // Stop accepting. (Not stopAll(false): Poco then waits for every current request with no
+    // bound.) Connections still open get "Connection: close" on their next response.
+    server_->stop();
+    bool drained;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        logger().information("no longer accepting connections; " + std::to_string(in_flight_) +
+                             " request(s) in flight");
+        drained = idle_.wait_for(lock, grace, [this] { return in_flight_ == 0; });
+    }
+    // Idle keep-alive connections (and late requests) are closed now.
+    server_->stopAll(true);
+    if (!drained) {
+        // The threads still inside a plugin cannot be interrupted; the caller decides (the
+        // service exits without waiting for them).
+        logger().warning("requests still running after the grace period; connections closed");
+        return false;
+    }
+    pool_.joinAll();
+    return true;
+}
+
+}  // namespace relais::host::http

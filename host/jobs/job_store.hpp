@@ -1,0 +1,110 @@
+// The durable job store: what the scheduler, the workers and the HTTP API need from storage,
+// and nothing about how it is stored. SqliteJobStore is the single-host implementation; a
+// PostgreSQL one (several hosts, claims with FOR UPDATE SKIP LOCKED) can be added beside it
+// without touching its users.
+//
+// Contract for every implementation:
+// - Each call is atomic and durable when it returns (an enqueue that returned is on disk, so
+//   the API may answer 202), and safe to make from several threads and several processes or
+//   hosts sharing the same storage.
+// - Times are milliseconds since the epoch from the caller's clock; the store never reads one.
+// - Delivery is at least once: a worker that vanishes loses its lease and the job runs again.
+//   Effects on remote systems are made safe by idempotency keys, not by the store.
+// - Storage failures throw (std::runtime_error or a subclass); bad arguments throw
+//   std::invalid_argument; "no such job" and "not in a state that allows it" are return values.
+#pragma once
+
+#include "job.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace relais::host {
+
+// The store cannot be used as it is (e.g. its schema is newer than this program).
+class JobStoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class JobStore {
+public:
+    virtual ~JobStore() = default;
+    JobStore() = default;
+    JobStore(const JobStore &) = delete;
+    JobStore &operator=(const JobStore &) = delete;
+
+    // --- jobs -------------------------------------------------------------------------------
+
+    // Creates a queued job, or returns the existing one when (connector, idempotency_key)
+    // was seen before, with created = false, even when several enqueue it at once.
+    virtual EnqueueResult enqueue(const NewJob &job, int64_t now) = 0;
+
+    // Atomically takes the next runnable job (queued or failed_retrying, run_at <= now) of
+    // one of request.connectors, by priority (higher first), then run_at, then id; marks it
+    // running under request.owner until now + lease_ms, counts the attempt and opens an
+    // attempt record. No two claims ever return the same job while its lease is held.
+    virtual std::optional<Job> claim(const ClaimRequest &request, int64_t now) = 0;
+
+    // Moves the lease's expiry to new_expiry; false when owner no longer holds the job.
+    virtual bool extend_lease(JobId id, const std::string &owner, int64_t new_expiry) = 0;
+
+    // Ends the running attempt. Both return false, changing nothing, when owner no longer holds
+    // the job (its lease expired and it was requeued). A lease that has expired but was not yet
+    // requeued still counts as held: nobody else has the job, and its work is done.
+    // succeed: -> succeeded with result (JSON text), even if cancel was requested meanwhile.
+    virtual bool succeed(JobId id, const std::string &owner, const std::string &result_json, int64_t now) = 0;
+    // fail: -> failed_retrying, to run again at retry_at; or dead when retry_at is nullopt (the
+    // scheduler decides from the error class and max_attempts); or cancelled when cancel was
+    // requested while it ran.
+    virtual bool fail(JobId id, const std::string &owner, const AttemptError &error, std::optional<int64_t> retry_at,
+                      int64_t now) = 0;
+
+    // Crash safety, at start and periodically: every running job whose lease_expires_at < now
+    // loses its lease, its open attempt ends as "lease_expired", and it goes back to queued
+    // (run_at = now); or to dead when it has used max_attempts (a job that kills its worker
+    // must not loop forever); or to cancelled when cancel was requested. Returns how many.
+    virtual int requeue_expired(int64_t now) = 0;
+
+    // queued | failed_retrying -> cancelled. running: sets cancel_requested, which the worker
+    // reads with get() (e.g. when it extends its lease) to stop early; the job ends as its worker reports.
+    // False when there is no such job or it has already finished.
+    virtual bool cancel(JobId id, int64_t now) = 0;
+
+    // dead | cancelled -> queued, run_at = now, with a fresh attempts counter (max_attempts
+    // applies again) and no lease or result; the attempt history and last_error stay, and new
+    // attempts keep numbering after the old ones. False for any other state or no such job.
+    virtual bool retry(JobId id, int64_t now) = 0;
+
+    virtual std::optional<JobDetail> get(JobId id) = 0;
+
+    // Throws std::invalid_argument for a limit outside 1..kMaxListLimit or a cursor this store
+    // did not produce.
+    virtual Page list(const ListFilter &filter) = 0;
+
+    // How many jobs are in `state` (of one connector, or of all), for metrics and readiness.
+    virtual int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) = 0;
+
+    // --- per-connector daily quotas -----------------------------------------------------------
+
+    // day is "YYYY-MM-DD" in whatever time zone the quota is defined in (the caller's choice).
+    // Adds n (may be 0) and returns the new total.
+    virtual int64_t add_daily_usage(const std::string &connector, const std::string &day, int64_t n) = 0;
+    virtual int64_t daily_usage(const std::string &connector, const std::string &day) = 0;
+
+    // --- periodic tasks -----------------------------------------------------------------------
+
+    virtual std::optional<int64_t> last_periodic_run(const std::string &connector, const std::string &task) = 0;
+    virtual void set_last_periodic_run(const std::string &connector, const std::string &task, int64_t at) = 0;
+
+    // --- plugin key-value state (tokens, sync cursors): bytes, durable, per plugin ----------
+
+    virtual std::optional<std::string> get_state(const std::string &plugin, const std::string &key) = 0;
+    virtual void put_state(const std::string &plugin, const std::string &key, const std::string &value) = 0;
+    // False when there was no such key.
+    virtual bool delete_state(const std::string &plugin, const std::string &key) = 0;
+};
+
+}  // namespace relais::host

@@ -1,0 +1,591 @@
+#include "sqlite_job_store.hpp"
+
+#include "sqlite_db.hpp"
+
+#include <array>
+#include <cstdio>
+
+namespace relais::host {
+namespace fs = std::filesystem;
+using sqlite::Query;
+using sqlite::Transaction;
+
+namespace {
+
+// "RLAI" in PRAGMA application_id, so a Relais database is recognisable (`file relais.db`)
+// and another program's SQLite file is refused instead of being migrated.
+constexpr int64_t kApplicationId = 0x524c4149;
+
+struct Migration {
+    int version;
+    const char *sql;
+};
+
+// Numbered migrations, applied in order in one transaction at open. Never edit one that has
+// shipped: add the next. STRICT tables make SQLite enforce the column types.
+constexpr std::array kMigrations = {
+    Migration{1, R"sql(
+CREATE TABLE jobs (
+    -- AUTOINCREMENT: an id is never reused, even after the newest jobs are purged, since
+    -- ERPs keep job ids.
+    id                        INTEGER PRIMARY KEY AUTOINCREMENT,
+    connector                 TEXT NOT NULL,
+    action                    TEXT NOT NULL,
+    input                     TEXT NOT NULL CONSTRAINT input_is_json CHECK (json_valid(input)),
+    idempotency_key           TEXT,
+    state                     TEXT NOT NULL CHECK (state IN
+                                  ('queued', 'running', 'succeeded', 'failed_retrying', 'dead', 'cancelled')),
+    attempts                  INTEGER NOT NULL DEFAULT 0,
+    max_attempts              INTEGER NOT NULL CHECK (max_attempts >= 1),
+    priority                  INTEGER NOT NULL DEFAULT 0,
+    run_at                    INTEGER NOT NULL,
+    created_at                INTEGER NOT NULL,
+    updated_at                INTEGER NOT NULL,
+    lease_owner               TEXT,
+    lease_expires_at          INTEGER,
+    cancel_requested          INTEGER NOT NULL DEFAULT 0,
+    result                    TEXT CONSTRAINT result_is_json CHECK (result IS NULL OR json_valid(result)),
+    last_error_class          TEXT,
+    last_error_message        TEXT,
+    last_error_detail         TEXT,
+    last_error_retry_after_ms INTEGER,
+    callback_url              TEXT
+) STRICT;
+
+-- Idempotency: one job per (connector, key), forever. Jobs without a key are not indexed.
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (connector, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- The claim: only runnable jobs, already in claim order (the rowid, i.e. id, ends every
+-- index), so a claim reads the first row that passes the run_at and connector filters.
+CREATE INDEX jobs_runnable ON jobs (priority DESC, run_at) WHERE state IN ('queued', 'failed_retrying');
+-- Listing newest first (keyset on created_at, id), alone or by state or connector; counts;
+-- and the rescue of expired leases (state = 'running': no more rows than there are workers).
+CREATE INDEX jobs_created ON jobs (created_at);
+CREATE INDEX jobs_state_created ON jobs (state, created_at);
+CREATE INDEX jobs_connector_created ON jobs (connector, created_at);
+
+CREATE TABLE attempts (
+    job_id         INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    number         INTEGER NOT NULL,
+    owner          TEXT NOT NULL,
+    started_at     INTEGER NOT NULL,
+    finished_at    INTEGER,
+    outcome        TEXT,
+    message        TEXT NOT NULL DEFAULT '',
+    detail         TEXT,
+    retry_after_ms INTEGER,
+    PRIMARY KEY (job_id, number)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE daily_usage (
+    connector TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    used      INTEGER NOT NULL,
+    PRIMARY KEY (connector, day)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE periodic_runs (
+    connector   TEXT NOT NULL,
+    task        TEXT NOT NULL,
+    last_run_at INTEGER NOT NULL,
+    PRIMARY KEY (connector, task)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE plugin_state (
+    plugin TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    value  BLOB NOT NULL,
+    PRIMARY KEY (plugin, key)
+) STRICT, WITHOUT ROWID;
+)sql"},
+};
+
+constexpr int kLatestVersion = kMigrations.back().version;
+
+// The columns of a Job, in the order job_from_row reads them.
+#define RELAIS_JOB_COLUMNS                                                                                        \
+    "id, connector, action, input, idempotency_key, state, attempts, max_attempts, priority, run_at, created_at, " \
+    "updated_at, lease_owner, lease_expires_at, cancel_requested, result, last_error_class, last_error_message, "  \
+    "last_error_detail, last_error_retry_after_ms, callback_url"
+
+Job job_from_row(const Query &q) {
+    Job job;
+    job.id = q.int64(0);
+    job.connector = q.text(1);
+    job.action = q.text(2);
+    job.input = q.text(3);
+    job.idempotency_key = q.optional_text(4);
+    const auto state = q.text(5);
+    const auto parsed = job_state_from_string(state);
+    // The CHECK constraint makes this impossible short of a hand-edited file.
+    if (!parsed) throw JobStoreError("job " + std::to_string(job.id) + " has an unknown state \"" + state + "\"");
+    job.state = *parsed;
+    job.attempts = static_cast<int>(q.int64(6));
+    job.max_attempts = static_cast<int>(q.int64(7));
+    job.priority = static_cast<int>(q.int64(8));
+    job.run_at = q.int64(9);
+    job.created_at = q.int64(10);
+    job.updated_at = q.int64(11);
+    job.lease_owner = q.optional_text(12);
+    job.lease_expires_at = q.optional_int64(13);
+    job.cancel_requested = q.int64(14) != 0;
+    job.result = q.optional_text(15);
+    if (!q.is_null(16))
+        job.last_error = AttemptError{q.text(16), q.text(17), q.text(18), q.optional_int64(19)};
+    job.callback_url = q.optional_text(20);
+    return job;
+}
+
+// Reads the one row a statement returns (RETURNING or a lookup by key), stepping it to the end.
+std::optional<Job> single_job(Query &q) {
+    std::optional<Job> job;
+    if (q.step()) job = job_from_row(q);
+    q.run();
+    return job;
+}
+
+std::optional<std::string> optional_json(const std::string &text) {
+    if (text.empty()) return std::nullopt;
+    return text;
+}
+
+// A JSON array of strings, for `connector IN (SELECT value FROM json_each(?))`: one cached
+// statement whatever the number of connectors.
+std::string json_string_array(const std::vector<std::string> &items) {
+    std::string out = "[";
+    for (const auto &item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (unsigned char c : item) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += static_cast<char>(c);
+            } else if (c < 0x20) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+                out += escaped;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+        out += '"';
+    }
+    return out + "]";
+}
+
+// The list cursor: the (created_at, id) of the last job of the page, as 32 hex digits. Opaque
+// to clients, so its form may change with the store.
+std::string encode_cursor(int64_t created_at, JobId id) {
+    char text[33];
+    std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(created_at),
+                  static_cast<unsigned long long>(id));
+    return text;
+}
+
+std::pair<int64_t, JobId> decode_cursor(const std::string &cursor) {
+    auto bad = [&] { return std::invalid_argument("invalid cursor \"" + cursor + "\": pass a next_cursor unchanged"); };
+    if (cursor.size() != 32) throw bad();
+    uint64_t parts[2] = {0, 0};
+    for (size_t i = 0; i < 32; ++i) {
+        const char c = cursor[i];
+        int digit;
+        if (c >= '0' && c <= '9') digit = c - '0';
+        else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+        else throw bad();
+        parts[i / 16] = parts[i / 16] << 4 | static_cast<uint64_t>(digit);
+    }
+    return {static_cast<int64_t>(parts[0]), static_cast<JobId>(parts[1])};
+}
+
+bool is_day(const std::string &day) {
+    if (day.size() != 10 || day[4] != '-' || day[7] != '-') return false;
+    for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (day[i] < '0' || day[i] > '9') return false;
+    return true;
+}
+
+void require(bool condition, const char *message) {
+    if (!condition) throw std::invalid_argument(message);
+}
+
+// A constraint refused the data (an input or result that is not JSON): the caller's mistake,
+// not the storage's, so it is reported as a bad argument, in words.
+template <class F>
+auto refusing_bad_data(F &&f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const sqlite::Error &e) {
+        if (!e.is_constraint()) throw;
+        const std::string what = e.what();
+        if (what.find("input_is_json") != std::string::npos)
+            throw std::invalid_argument("a job's input must be JSON text");
+        if (what.find("result_is_json") != std::string::npos)
+            throw std::invalid_argument("a job's result must be JSON text");
+        throw std::invalid_argument(what);
+    }
+}
+
+void refuse_if_newer(const fs::path &file, int64_t version) {
+    if (version > kLatestVersion)
+        throw JobStoreError(file.string() + " has schema version " + std::to_string(version) +
+                            ", newer than the version " + std::to_string(kLatestVersion) +
+                            " this Relais understands: it was written by a newer Relais. Run that version, "
+                            "or point this one at another data directory.");
+}
+
+}  // namespace
+
+static_assert(SqliteJobStore::kSchemaVersion == kLatestVersion, "kSchemaVersion names the last migration");
+
+SqliteJobStore::SqliteJobStore(const fs::path &data_dir, SqliteJobStoreOptions options)
+    : file_(data_dir / kFileName) {
+    try {
+        fs::create_directories(data_dir);
+        open(options);
+    } catch (const fs::filesystem_error &e) {
+        throw JobStoreError("cannot create the data directory " + data_dir.string() + ": " + e.code().message());
+    } catch (const sqlite::Error &e) {
+        throw JobStoreError("cannot open the job database " + file_.string() + ": " + e.what());
+    }
+}
+
+SqliteJobStore::~SqliteJobStore() = default;
+
+void SqliteJobStore::open(const SqliteJobStoreOptions &options) {
+    db_ = std::make_unique<sqlite::Database>(file_, options.busy_timeout_ms);
+    auto &db = *db_;
+
+    // Checked before anything is written, so a file we must not touch stays untouched.
+    const auto application_id = db.scalar_int64("PRAGMA application_id");
+    if (application_id != 0 && application_id != kApplicationId)
+        throw JobStoreError(file_.string() + " is not a Relais database (it belongs to another program)");
+    refuse_if_newer(file_, db.scalar_int64("PRAGMA user_version"));
+
+    db.exec("PRAGMA foreign_keys = ON");
+    // WAL: readers (list, get, metrics) never block the writer, and a commit is one append
+    // to the log. It needs shared memory, so it fails on some network filesystems: say so.
+    const auto mode = db.scalar_text("PRAGMA journal_mode = WAL");
+    if (mode != "wal")
+        throw JobStoreError("cannot use write-ahead logging on " + file_.string() + " (journal mode stays \"" +
+                            mode + "\"); put the data directory on a local filesystem");
+    db.exec(options.synchronous == SqliteJobStoreOptions::Sync::full ? "PRAGMA synchronous = FULL"
+                                                                     : "PRAGMA synchronous = NORMAL");
+    // Every user of a Database is serialised by mutex_; nothing else can run yet.
+    migrate();
+}
+
+void SqliteJobStore::migrate() {
+    auto &db = *db_;
+    // Under the write lock, re-read: another process may have migrated the file meanwhile.
+    Transaction tx(db);
+    const auto version = db.scalar_int64("PRAGMA user_version");
+    refuse_if_newer(file_, version);
+    if (version == kLatestVersion) return;  // nothing to do; the transaction rolls back
+    for (const auto &migration : kMigrations)
+        if (migration.version > version) db.exec(migration.sql);
+    // Both live in the file's header, which the transaction covers like any page.
+    db.exec("PRAGMA user_version = " + std::to_string(kLatestVersion));
+    db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    tx.commit();
+}
+
+// --- jobs -----------------------------------------------------------------------------------
+
+EnqueueResult SqliteJobStore::enqueue(const NewJob &job, int64_t now) {
+    require(!job.connector.empty(), "a job needs a connector");
+    require(!job.action.empty(), "a job needs an action");
+    require(job.max_attempts >= 1, "max_attempts must be at least 1");
+    require(!job.idempotency_key || !job.idempotency_key->empty(), "an idempotency key may not be empty");
+
+    std::lock_guard lock(mutex_);
+    return refusing_bad_data([&] {
+        Transaction tx(*db_);
+        // ON CONFLICT DO NOTHING covers the idempotency index, so two connections enqueuing
+        // the same key at once cannot both insert (the write lock serialises them anyway).
+        auto insert = db_->query(
+            "INSERT INTO jobs (connector, action, input, idempotency_key, state, max_attempts, priority, run_at, "
+            "created_at, updated_at, callback_url) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?8, ?9) "
+            "ON CONFLICT DO NOTHING RETURNING " RELAIS_JOB_COLUMNS);
+        insert.bind_all(job.connector, job.action, job.input, job.idempotency_key, job.max_attempts, job.priority,
+                        job.run_at.value_or(now), now, job.callback_url);
+        if (auto created = single_job(insert)) {
+            tx.commit();
+            return EnqueueResult{std::move(*created), true};
+        }
+        auto existing =
+            db_->query("SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE connector = ?1 AND idempotency_key = ?2");
+        existing.bind_all(job.connector, job.idempotency_key);
+        auto found = single_job(existing);
+        if (!found)
+            throw JobStoreError("enqueue: a job was neither inserted nor found (connector " + job.connector + ")");
+        return EnqueueResult{std::move(*found), false};
+    });
+}
+
+std::optional<Job> SqliteJobStore::claim(const ClaimRequest &request, int64_t now) {
+    require(!request.owner.empty(), "a claim needs an owner");
+    require(request.lease_ms > 0, "a lease must last more than 0 ms");
+    if (request.connectors.empty()) return std::nullopt;
+
+    std::lock_guard lock(mutex_);
+    // BEGIN IMMEDIATE: the pick and the update happen under the database's single write lock,
+    // so another connection (another store, another process) cannot pick the same job.
+    Transaction tx(*db_);
+    // INDEXED BY: walk the runnable jobs in claim order and stop at the first match. Left to
+    // itself, SQLite 3.40 reads every runnable job through the state index and sorts them all,
+    // for each claim: quadratic over a backlog. (Preparing fails loudly if the index no longer
+    // fits the query.)
+    auto pick = db_->query(
+        "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1, "
+        "updated_at = ?3 "
+        "WHERE id = (SELECT id FROM jobs INDEXED BY jobs_runnable "
+        "            WHERE state IN ('queued', 'failed_retrying') AND run_at <= ?3 "
+        "              AND connector IN (SELECT value FROM json_each(?4)) "
+        "            ORDER BY priority DESC, run_at, id LIMIT 1) "
+        "RETURNING " RELAIS_JOB_COLUMNS);
+    pick.bind_all(request.owner, now + request.lease_ms, now, json_string_array(request.connectors));
+    auto job = single_job(pick);
+    if (!job) return std::nullopt;
+
+    // Attempt numbers run over the job's whole life (retry() resets only the counter).
+    db_->query("INSERT INTO attempts (job_id, number, owner, started_at) "
+               "VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE job_id = ?1), ?2, ?3)")
+        .bind_all(job->id, request.owner, now)
+        .run();
+    tx.commit();
+    return job;
+}
+
+bool SqliteJobStore::extend_lease(JobId id, const std::string &owner, int64_t new_expiry) {
+    std::lock_guard lock(mutex_);
+    db_->query("UPDATE jobs SET lease_expires_at = ?3 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2")
+        .bind_all(id, owner, new_expiry)
+        .run();
+    return db_->changes() == 1;
+}
+
+bool SqliteJobStore::succeed(JobId id, const std::string &owner, const std::string &result_json, int64_t now) {
+    std::lock_guard lock(mutex_);
+    return refusing_bad_data([&] {
+        Transaction tx(*db_);
+        db_->query("UPDATE jobs SET state = 'succeeded', result = ?3, lease_owner = NULL, lease_expires_at = NULL, "
+                   "updated_at = ?4 WHERE id = ?1 AND state = 'running' AND lease_owner = ?2")
+            .bind_all(id, owner, result_json, now)
+            .run();
+        if (db_->changes() != 1) return false;  // rescued meanwhile: the new holder's attempt decides
+        db_->query("UPDATE attempts SET finished_at = ?2, outcome = 'ok' WHERE job_id = ?1 AND finished_at IS NULL")
+            .bind_all(id, now)
+            .run();
+        tx.commit();
+        return true;
+    });
+}
+
+bool SqliteJobStore::fail(JobId id, const std::string &owner, const AttemptError &error,
+                          std::optional<int64_t> retry_at, int64_t now) {
+    require(!error.error_class.empty(), "a failure needs an error class");
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    db_->query("UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' "
+               "                             WHEN ?3 IS NULL THEN 'dead' ELSE 'failed_retrying' END, "
+               "run_at = COALESCE(?3, run_at), lease_owner = NULL, lease_expires_at = NULL, "
+               "last_error_class = ?4, last_error_message = ?5, last_error_detail = ?6, "
+               "last_error_retry_after_ms = ?7, updated_at = ?8 "
+               "WHERE id = ?1 AND state = 'running' AND lease_owner = ?2")
+        .bind_all(id, owner, retry_at, error.error_class, error.message, optional_json(error.detail),
+                  error.retry_after_ms, now)
+        .run();
+    if (db_->changes() != 1) return false;
+    db_->query("UPDATE attempts SET finished_at = ?2, outcome = ?3, message = ?4, detail = ?5, retry_after_ms = ?6 "
+               "WHERE job_id = ?1 AND finished_at IS NULL")
+        .bind_all(id, now, error.error_class, error.message, optional_json(error.detail), error.retry_after_ms)
+        .run();
+    tx.commit();
+    return true;
+}
+
+int SqliteJobStore::requeue_expired(int64_t now) {
+    static const std::string message =
+        "the lease expired before the worker reported: it crashed, was stopped, or hung";
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    db_->query("UPDATE attempts SET finished_at = ?1, outcome = 'lease_expired', message = ?2 "
+               "WHERE finished_at IS NULL AND job_id IN "
+               "  (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < ?1)")
+        .bind_all(now, message)
+        .run();
+    db_->query("UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' "
+               "                             WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, "
+               "run_at = ?1, lease_owner = NULL, lease_expires_at = NULL, last_error_class = 'lease_expired', "
+               "last_error_message = ?2, last_error_detail = NULL, last_error_retry_after_ms = NULL, updated_at = ?1 "
+               "WHERE state = 'running' AND lease_expires_at < ?1")
+        .bind_all(now, message)
+        .run();
+    const int requeued = db_->changes();
+    tx.commit();
+    return requeued;
+}
+
+bool SqliteJobStore::cancel(JobId id, int64_t now) {
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    db_->query("UPDATE jobs SET state = 'cancelled', updated_at = ?2 "
+               "WHERE id = ?1 AND state IN ('queued', 'failed_retrying')")
+        .bind_all(id, now)
+        .run();
+    if (db_->changes() == 0) {
+        // A running job cannot be taken from its worker; it is asked to stop.
+        db_->query("UPDATE jobs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1 AND state = 'running'")
+            .bind_all(id, now)
+            .run();
+        if (db_->changes() == 0) return false;
+    }
+    tx.commit();
+    return true;
+}
+
+bool SqliteJobStore::retry(JobId id, int64_t now) {
+    std::lock_guard lock(mutex_);
+    db_->query("UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, lease_owner = NULL, "
+               "lease_expires_at = NULL, cancel_requested = 0, result = NULL, updated_at = ?2 "
+               "WHERE id = ?1 AND state IN ('dead', 'cancelled')")
+        .bind_all(id, now)
+        .run();
+    return db_->changes() == 1;
+}
+
+std::optional<JobDetail> SqliteJobStore::get(JobId id) {
+    std::lock_guard lock(mutex_);
+    // One read transaction: the job and its attempts from the same snapshot.
+    Transaction tx(*db_, Transaction::Kind::deferred);
+    auto select = db_->query("SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE id = ?1");
+    select.bind(1, id);
+    auto job = single_job(select);
+    if (!job) return std::nullopt;
+    JobDetail detail{std::move(*job), {}};
+    auto attempts = db_->query("SELECT job_id, number, owner, started_at, finished_at, outcome, message, detail, "
+                               "retry_after_ms FROM attempts WHERE job_id = ?1 ORDER BY number");
+    attempts.bind(1, id);
+    while (attempts.step())
+        detail.attempts.push_back(Attempt{attempts.int64(0), static_cast<int>(attempts.int64(1)), attempts.text(2),
+                                          attempts.int64(3), attempts.optional_int64(4), attempts.optional_text(5),
+                                          attempts.text(6), attempts.text(7), attempts.optional_int64(8)});
+    tx.commit();
+    return detail;
+}
+
+Page SqliteJobStore::list(const ListFilter &filter) {
+    if (filter.limit < 1 || filter.limit > kMaxListLimit)
+        throw std::invalid_argument("limit must be between 1 and " + std::to_string(kMaxListLimit) + ", not " +
+                                    std::to_string(filter.limit));
+    // One statement per combination of filters (at most 16, each cached), so each can use the
+    // index that fits it rather than one catch-all query with "? IS NULL OR ..." that can't.
+    // The parameters are bound below in the order the conditions are added here.
+    std::optional<std::pair<int64_t, JobId>> after;
+    if (filter.cursor) after = decode_cursor(*filter.cursor);
+    std::string sql = "SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE 1";
+    if (filter.state) sql += " AND state = ?";
+    if (filter.connector) sql += " AND connector = ?";
+    if (filter.since) sql += " AND created_at >= ?";
+    if (after) sql += " AND (created_at, id) < (?, ?)";
+    sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
+
+    std::lock_guard lock(mutex_);
+    auto q = db_->query(sql);
+    int index = 0;
+    if (filter.state) q.bind(++index, to_string(*filter.state));
+    if (filter.connector) q.bind(++index, *filter.connector);
+    if (filter.since) q.bind(++index, *filter.since);
+    if (after) {
+        q.bind(++index, after->first);
+        q.bind(++index, after->second);
+    }
+    q.bind(++index, filter.limit + 1);  // one row more than asked tells whether there is a next page
+    Page page;
+    while (q.step()) page.jobs.push_back(job_from_row(q));
+    if (page.jobs.size() > static_cast<size_t>(filter.limit)) {
+        page.jobs.pop_back();
+        page.next_cursor = encode_cursor(page.jobs.back().created_at, page.jobs.back().id);
+    }
+    return page;
+}
+
+int64_t SqliteJobStore::count(JobState state, const std::optional<std::string> &connector) {
+    std::lock_guard lock(mutex_);
+    if (!connector) {
+        auto q = db_->query("SELECT COUNT(*) FROM jobs WHERE state = ?1");
+        q.bind(1, to_string(state));
+        q.step();
+        return q.int64(0);
+    }
+    auto q = db_->query("SELECT COUNT(*) FROM jobs WHERE state = ?1 AND connector = ?2");
+    q.bind_all(to_string(state), *connector);
+    q.step();
+    return q.int64(0);
+}
+
+// --- per-connector daily quotas -------------------------------------------------------------
+
+int64_t SqliteJobStore::add_daily_usage(const std::string &connector, const std::string &day, int64_t n) {
+    require(is_day(day), "a day is written YYYY-MM-DD");
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("INSERT INTO daily_usage (connector, day, used) VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT (connector, day) DO UPDATE SET used = used + excluded.used RETURNING used");
+    q.bind_all(connector, day, n);
+    q.step();
+    const auto total = q.int64(0);
+    q.run();
+    return total;
+}
+
+int64_t SqliteJobStore::daily_usage(const std::string &connector, const std::string &day) {
+    require(is_day(day), "a day is written YYYY-MM-DD");
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("SELECT used FROM daily_usage WHERE connector = ?1 AND day = ?2");
+    q.bind_all(connector, day);
+    return q.step() ? q.int64(0) : 0;
+}
+
+// --- periodic tasks -------------------------------------------------------------------------
+
+std::optional<int64_t> SqliteJobStore::last_periodic_run(const std::string &connector, const std::string &task) {
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("SELECT last_run_at FROM periodic_runs WHERE connector = ?1 AND task = ?2");
+    q.bind_all(connector, task);
+    if (!q.step()) return std::nullopt;
+    return q.int64(0);
+}
+
+void SqliteJobStore::set_last_periodic_run(const std::string &connector, const std::string &task, int64_t at) {
+    std::lock_guard lock(mutex_);
+    db_->query("INSERT INTO periodic_runs (connector, task, last_run_at) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT (connector, task) DO UPDATE SET last_run_at = excluded.last_run_at")
+        .bind_all(connector, task, at)
+        .run();
+}
+
+// --- plugin key-value state -----------------------------------------------------------------
+
+std::optional<std::string> SqliteJobStore::get_state(const std::string &plugin, const std::string &key) {
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("SELECT value FROM plugin_state WHERE plugin = ?1 AND key = ?2");
+    q.bind_all(plugin, key);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+}
+
+void SqliteJobStore::put_state(const std::string &plugin, const std::string &key, const std::string &value) {
+    std::lock_guard lock(mutex_);
+    db_->query("INSERT INTO plugin_state (plugin, key, value) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value")
+        .bind_all(plugin, key)
+        .bind_blob(3, value)
+        .run();
+}
+
+bool SqliteJobStore::delete_state(const std::string &plugin, const std::string &key) {
+    std::lock_guard lock(mutex_);
+    db_->query("DELETE FROM plugin_state WHERE plugin = ?1 AND key = ?2").bind_all(plugin, key).run();
+    return db_->changes() == 1;
+}
+
+}  // namespace relais::host

@@ -1,0 +1,80 @@
+// The job store in one SQLite file, <data_dir>/relais.db: no server to run, for a single host.
+// Several processes (or several store objects) may open the same file: every write takes
+// SQLite's single write lock (BEGIN IMMEDIATE), so claims never overlap.
+//
+// Durability: WAL journal with synchronous=FULL by default, so every call that writes has
+// reached the disk (fsync of the WAL) when it returns; an API answering 202 after enqueue()
+// has the job on disk even if the power fails next. NORMAL skips that fsync (a power cut may
+// lose the last commits, though the file stays consistent); it exists for benchmarks and
+// throw-away stores.
+#pragma once
+
+#include "job_store.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+namespace relais::host {
+
+namespace sqlite {
+class Database;
+}
+
+struct SqliteJobStoreOptions {
+    enum class Sync { full, normal };
+    Sync synchronous = Sync::full;
+    // How long a write waits for another connection's write lock before failing.
+    int busy_timeout_ms = 5000;
+};
+
+class SqliteJobStore final : public JobStore {
+public:
+    static constexpr const char *kFileName = "relais.db";
+    // The schema this build creates and understands (PRAGMA user_version). A file with a higher
+    // version was written by a newer Relais and is refused rather than misread.
+    static constexpr int kSchemaVersion = 1;
+
+    // Opens <data_dir>/relais.db, creating the directory and the file when missing, and applies
+    // the pending schema migrations in one transaction. Throws JobStoreError for a file of a
+    // newer schema or not made by Relais, sqlite::Error when it cannot be opened.
+    explicit SqliteJobStore(const std::filesystem::path &data_dir, SqliteJobStoreOptions options = {});
+    ~SqliteJobStore() override;
+
+    const std::filesystem::path &file() const { return file_; }
+
+    EnqueueResult enqueue(const NewJob &job, int64_t now) override;
+    std::optional<Job> claim(const ClaimRequest &request, int64_t now) override;
+    bool extend_lease(JobId id, const std::string &owner, int64_t new_expiry) override;
+    bool succeed(JobId id, const std::string &owner, const std::string &result_json, int64_t now) override;
+    bool fail(JobId id, const std::string &owner, const AttemptError &error, std::optional<int64_t> retry_at,
+              int64_t now) override;
+    int requeue_expired(int64_t now) override;
+    bool cancel(JobId id, int64_t now) override;
+    bool retry(JobId id, int64_t now) override;
+    std::optional<JobDetail> get(JobId id) override;
+    Page list(const ListFilter &filter) override;
+    int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) override;
+
+    int64_t add_daily_usage(const std::string &connector, const std::string &day, int64_t n) override;
+    int64_t daily_usage(const std::string &connector, const std::string &day) override;
+
+    std::optional<int64_t> last_periodic_run(const std::string &connector, const std::string &task) override;
+    void set_last_periodic_run(const std::string &connector, const std::string &task, int64_t at) override;
+
+    std::optional<std::string> get_state(const std::string &plugin, const std::string &key) override;
+    void put_state(const std::string &plugin, const std::string &key, const std::string &value) override;
+    bool delete_state(const std::string &plugin, const std::string &key) override;
+
+private:
+    void open(const SqliteJobStoreOptions &options);
+    void migrate();
+
+    std::filesystem::path file_;
+    // One connection per store: an SQLite connection is not for concurrent use, so every call
+    // holds this mutex for its whole transaction.
+    std::mutex mutex_;
+    std::unique_ptr<sqlite::Database> db_;
+};
+
+}  // namespace relais::host

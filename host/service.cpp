@@ -1,0 +1,75 @@
+#include "service.hpp"
+
+#include "http/api_routes.hpp"
+#include "logging.hpp"
+
+#include <Poco/Logger.h>
+
+namespace relais::host {
+namespace {
+
+Poco::Logger &logger() { return Poco::Logger::get("relais.service"); }
+
+http::ServerSettings server_settings(const HostConfig &host) {
+    http::ServerSettings s;
+    s.address = host.listen.address;
+    s.port = host.listen.port;
+    if (host.tls) {
+        s.tls_certificate = host.tls->certificate.string();
+        s.tls_private_key = host.tls->private_key.string();
+    }
+    s.max_body_bytes = host.api.max_body_bytes;
+    s.request_timeout_seconds = static_cast<int>(host.api.request_timeout_seconds);
+    s.max_threads = static_cast<int>(host.api.max_threads);
+    s.max_queued = static_cast<int>(host.api.max_queued);
+    return s;
+}
+
+}  // namespace
+
+Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
+    : config_(std::move(config)), redactor_(std::make_shared<Redactor>()), metrics_(RELAIS_VERSION),
+      auth_(config_.host.tokens) {
+    redactor_->add_all(config_.secret_values);
+    store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
+
+    ConnectorManager::Options options;
+    options.plugin_dir = config_.host.plugin_dir.empty() ? plugin_dir : config_.host.plugin_dir;
+    options.shadow_dir = config_.host.data_dir / "plugin-cache";
+    options.configured = config_.connectors;
+    options.redactor = redactor_;
+    options.store = store_.get();
+    options.metrics = &metrics_;
+    connectors_ = std::make_unique<ConnectorManager>(std::move(options));
+    router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_});
+}
+
+Service::~Service() { stop(); }
+
+void Service::start() {
+    if (config_.host.tokens.empty())
+        logger().warning("no API token is configured: every endpoint but /healthz and /readyz will answer 401");
+    connectors_->start();
+    for (const auto &name : connectors_->unknown_sections())
+        logger().warning("configuration section connectors." + name + " names no loaded plugin");
+    server_ = std::make_unique<http::ApiServer>(server_settings(config_.host), router_, auth_, redactor_, &metrics_);
+    server_->start();
+    ready_ = true;
+    logger().information("listening on " + url());
+}
+
+std::string Service::url() const { return server_ ? server_->url() : std::string(); }
+uint16_t Service::port() const { return server_ ? server_->port() : 0; }
+
+ReloadReport Service::reload() { return connectors_->reload(); }
+
+bool Service::stop() {
+    if (!server_) return true;
+    ready_ = false;
+    logger().information("stopping");
+    const bool drained = server_->stop(std::chrono::seconds(config_.host.api.shutdown_grace_seconds));
+    if (drained) server_.reset();
+    return drained;
+}
+
+}  // namespace relais::host
