@@ -27,36 +27,6 @@ std::string to_text(const Object::Ptr &o) {
     return s.str();
 }
 
-Object::Ptr deep_copy(const Object::Ptr &o) {
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-    return parser.parse(to_text(o)).extract<Object::Ptr>();
-}
-
-// JSON Pointer ("/a/b") segments, unescaped (~1 is '/', ~0 is '~').
-std::vector<std::string> pointer_segments(const std::string &pointer) {
-    std::vector<std::string> out;
-    size_t start = 1;
-    while (start <= pointer.size()) {
-        auto end = pointer.find('/', start);
-        if (end == std::string::npos) end = pointer.size();
-        std::string seg = pointer.substr(start, end - start);
-        for (size_t p; (p = seg.find("~1")) != std::string::npos;) seg.replace(p, 2, "/");
-        for (size_t p; (p = seg.find("~0")) != std::string::npos;) seg.replace(p, 2, "~");
-        out.push_back(seg);
-        start = end + 1;
-    }
-    return out;
-}
-
-// The object holding the last segment of `pointer`, and that segment; null when absent.
-std::pair<Object::Ptr, std::string> parent_of(const Object::Ptr &root, const std::string &pointer) {
-    const auto segments = pointer_segments(pointer);
-    if (segments.empty()) return {nullptr, {}};
-    Object::Ptr node = root;
-    for (size_t i = 0; i + 1 < segments.size() && node; ++i) node = node->getObject(segments[i]);
-    return {node, segments.back()};
-}
-
 std::string iso_now() {
     return Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
 }
@@ -77,14 +47,7 @@ std::string_view state_name(Connector::State state) {
 }
 
 Object::Ptr Connector::redacted_settings() const {
-    const auto base = settings ? settings : source;
-    if (!base) return new Object;
-    auto copy = deep_copy(base);
-    for (const auto &pointer : settings_schema->secret_paths()) {
-        auto [parent, key] = parent_of(copy, pointer);
-        if (parent && parent->has(key)) parent->set(key, std::string(kRedactedValue));
-    }
-    return copy;
+    return redact_secrets(*settings_schema, settings ? settings : source);
 }
 
 ConnectorManager::ConnectorManager(Options options) : options_(std::move(options)) {
@@ -107,14 +70,9 @@ Object::Ptr ConnectorManager::initial_source(const std::string &name) const {
 
 void ConnectorManager::learn_secrets(const Connector &c) const {
     if (!options_.redactor || !c.settings) return;
-    for (const auto &pointer : c.settings_schema->secret_paths()) {
-        auto [parent, key] = parent_of(c.settings, pointer);
-        if (!parent || !parent->has(key)) continue;
-        const auto value = parent->get(key);
-        if (value.isString() && !options_.redactor->add(value.toString()) && !value.toString().empty())
-            logger().warning("connector " + c.name() + ": secret " + pointer.substr(1) +
-                             " is too short to be redacted from logs by value");
-    }
+    for (const auto &value : secret_values(*c.settings_schema, c.settings))
+        if (!value.empty() && !options_.redactor->add(value))
+            logger().warning("connector " + c.name() + ": a secret setting is too short to be redacted by value");
 }
 
 std::shared_ptr<Connector> ConnectorManager::configure_new(const LoadedPlugin &plugin, Object::Ptr source) {
@@ -225,17 +183,8 @@ ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object
     if (!current) return {RELAIS_NOT_FOUND, {"no connector named " + name}};
 
     // Secrets shown as kRedactedValue keep their current value.
-    auto incoming = deep_copy(settings);
-    const auto previous = current->settings ? current->settings : current->source;
-    for (const auto &pointer : current->settings_schema->secret_paths()) {
-        auto [parent, key] = parent_of(incoming, pointer);
-        if (!parent || !parent->has(key) || parent->get(key) != std::string(kRedactedValue)) continue;
-        auto [old_parent, old_key] = previous ? parent_of(previous, pointer) : std::pair<Object::Ptr, std::string>{};
-        if (old_parent && old_parent->has(old_key))
-            parent->set(key, old_parent->get(old_key));
-        else
-            parent->remove(key);
-    }
+    const auto incoming = restore_redacted_secrets(*current->settings_schema, settings,
+                                                   current->settings ? current->settings : current->source);
 
     auto next = std::make_shared<Connector>(*current);
     next->source = incoming;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "call_result.hpp"
+#include "connector_settings.hpp"
 #include "json_schema.hpp"
 #include "plugin_registry.hpp"
 
@@ -26,9 +27,6 @@ namespace relais::host {
 class Redactor;
 class SettingsStore;
 class Metrics;
-
-// What the value of a secret setting is replaced with when settings are shown.
-inline constexpr const char *kRedactedValue = "[redacted]";
 
 struct Connector {
     enum class State { configured, disabled, invalid_config };

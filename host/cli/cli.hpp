@@ -2,9 +2,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace relais::host {
+class Redactor;
+}
 
 namespace relais::cli {
 
@@ -19,9 +24,11 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Options every subcommand understands.
+// Options every subcommand understands, and what they share.
 struct GlobalOptions {
     std::filesystem::path plugin_dir;
+    // Learns the secrets of the settings a command loads; hides them in its logs and output.
+    std::shared_ptr<host::Redactor> redactor;
 };
 
 int plugins_command(const GlobalOptions &global, const std::vector<std::string> &args);

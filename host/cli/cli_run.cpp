@@ -4,7 +4,10 @@
 
 #include "../connector_settings.hpp"
 #include "../error_class.hpp"
+#include "../host_config.hpp"
+#include "../json_schema.hpp"
 #include "../plugin_registry.hpp"
+#include "../redactor.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
@@ -28,27 +31,24 @@ std::string read_file(const std::string &path, const std::string &what) {
     return s.str();
 }
 
-// The connector's section of a configuration file: {"connectors": {"<name>": {...}}}.
-Object::Ptr connector_section(const std::string &config_path, const std::string &name) {
+// The connector's section of a configuration file (connectors.<name>), with its secret
+// references resolved and the environment's overrides applied, as `relais serve` reads it.
+Object::Ptr connector_section(const GlobalOptions &global, const std::string &config_path, const std::string &name) {
     if (config_path.empty()) return nullptr;
-    Object::Ptr root;
+    host::LoadedConfig config;
     try {
-        Poco::JSON::Parser parser;
-        auto value = parser.parse(read_file(config_path, "configuration file"));
-        root = value.extract<Object::Ptr>();
-    } catch (const Poco::BadCastException &) {
-        throw std::runtime_error("configuration file " + config_path + " is not a JSON object");
-    } catch (const Poco::Exception &e) {
-        throw std::runtime_error("configuration file " + config_path + " is not valid JSON: " + e.displayText());
+        config = host::load_config(config_path, host::process_environment());
+    } catch (const host::ConfigError &e) {
+        throw std::runtime_error("configuration file " + config_path + " is invalid:\n  " +
+                                 global.redactor->apply(e.what()));
     }
-    const auto connectors = root->getObject("connectors");
-    if (!connectors || !connectors->has(name)) {
+    global.redactor->add_all(config.secret_values);
+    const auto it = config.connectors.find(name);
+    if (it == config.connectors.end()) {
         std::cerr << "relais: " << config_path << " has no section connectors." << name << "; using defaults\n";
         return nullptr;
     }
-    const auto section = connectors->getObject(name);
-    if (!section) throw std::runtime_error(config_path + ": connectors." + name + " must be an object");
-    return section;
+    return it->second;
 }
 
 // Finds, loads and configures the plugin. On failure prints why and returns the exit code.
@@ -69,7 +69,7 @@ Prepared prepare(const GlobalOptions &global, const std::string &name, const std
     }
     Object::Ptr settings;
     try {
-        settings = host::resolve_settings(p.plugin->library->descriptor(), connector_section(config_path, name));
+        settings = host::resolve_settings(p.plugin->library->descriptor(), connector_section(global, config_path, name));
     } catch (const host::SettingsError &e) {
         std::cerr << "relais: connector " << name << " has invalid settings"
                   << (config_path.empty() ? "" : " in " + config_path) << ":\n";
@@ -77,20 +77,22 @@ Prepared prepare(const GlobalOptions &global, const std::string &name, const std
         p.exit_code = host::exit_code_for(RELAIS_INVALID_CONFIG);
         return p;
     }
+    global.redactor->add_all(
+        host::secret_values(host::JsonSchema::parse(p.plugin->library->descriptor().settings_schema), settings));
     std::ostringstream text;
     Poco::JSON::Stringifier::condense(settings, text);
     const auto result = p.plugin->instance->configure(text.str());
     if (!result.ok()) {
         std::cerr << "relais: connector " << name << " refused its settings (" << host::status_name(result.status)
-                  << "): " << result.message << "\n";
+                  << "): " << global.redactor->apply(result.message) << "\n";
         p.exit_code = host::exit_code_for(result.status);
     }
     return p;
 }
 
-void print_error(const host::CallResult &r) {
-    std::cerr << "error (" << host::status_name(r.status) << "): " << r.message << "\n";
-    if (!r.detail_json.empty()) std::cerr << "detail: " << r.detail_json << "\n";
+void print_error(const host::CallResult &r, const host::Redactor &redactor) {
+    std::cerr << "error (" << host::status_name(r.status) << "): " << redactor.apply(r.message) << "\n";
+    if (!r.detail_json.empty()) std::cerr << "detail: " << redactor.apply(r.detail_json) << "\n";
     if (r.retry_after_ms) std::cerr << "retry after: " << r.retry_after_ms << " ms\n";
 }
 
@@ -131,7 +133,7 @@ int test_command(const GlobalOptions &global, const std::vector<std::string> &ar
         return kExitOk;
     }
     std::cout << name << ": connection test FAILED (" << ms << " ms)\n";
-    print_error(r);
+    print_error(r, *global.redactor);
     return host::exit_code_for(r.status);
 }
 
@@ -168,10 +170,10 @@ int exec_command(const GlobalOptions &global, const std::vector<std::string> &ar
     }
     const auto r = p.plugin->instance->execute(action_name, input, "cli");
     if (!r.ok()) {
-        print_error(r);
+        print_error(r, *global.redactor);
         return host::exit_code_for(r.status);
     }
-    std::cout << r.body << "\n";
+    std::cout << global.redactor->apply(r.body) << "\n";
     return kExitOk;
 }
 

@@ -4,10 +4,8 @@
 
 #include <boost/program_options.hpp>
 
-#include <Poco/ConsoleChannel.h>
-#include <Poco/FormattingChannel.h>
-#include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
+#include "../logging.hpp"
+#include "../redactor.hpp"
 
 #include <iostream>
 
@@ -30,20 +28,20 @@ commands:
 Run 'relais <command> --help' for a command's options.
 )";
 
-// Plugin log lines go to stderr so that stdout carries only results.
-void setup_logging() {
-    Poco::AutoPtr<Poco::PatternFormatter> format(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
-    Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cerr));
-    Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(format, console));
-    Poco::Logger::root().setChannel(channel);
-    Poco::Logger::root().setLevel(Poco::Message::PRIO_WARNING);
+// Log lines go to stderr so that stdout carries only results; secrets are redacted.
+std::shared_ptr<relais::host::Redactor> setup_logging() {
+    auto redactor = std::make_shared<relais::host::Redactor>();
+    relais::host::LogSettings settings;
+    settings.level = "warning";
+    relais::host::configure_logging(settings, redactor, std::cerr);
+    return redactor;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-    setup_logging();
     relais::cli::GlobalOptions global;
+    global.redactor = setup_logging();
     std::string command;
     std::vector<std::string> rest;
     try {

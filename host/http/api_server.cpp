@@ -13,6 +13,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/String.h>
@@ -169,13 +170,18 @@ ApiServer::ApiServer(ServerSettings settings, const ApiRouter &router, const Aut
     : settings_(std::move(settings)), router_(router), auth_(auth), redactor_(std::move(redactor)),
       metrics_(metrics), pool_(2, settings_.max_threads + 2) {}
 
-ApiServer::~ApiServer() { stop(std::chrono::milliseconds(0)); }
+ApiServer::~ApiServer() {
+    stop(std::chrono::milliseconds(0));
+    server_.reset();
+    if (tls_) Poco::Net::uninitializeSSL();
+}
 
 void ApiServer::start() {
     const Poco::Net::SocketAddress address(settings_.address, settings_.port);
     Poco::Net::ServerSocket socket;
     tls_ = !settings_.tls_certificate.empty() && !settings_.tls_private_key.empty();
     if (tls_) {
+        Poco::Net::initializeSSL();  // reference-counted; balanced in the destructor
         Poco::Net::Context::Ptr context = new Poco::Net::Context(
             Poco::Net::Context::TLS_SERVER_USE, settings_.tls_private_key, settings_.tls_certificate, "",
             Poco::Net::Context::VERIFY_NONE, 9, false, "HIGH:!aNULL:!MD5:!RC4");

@@ -5,6 +5,8 @@
 #include "serve_process.hpp"
 #include "temp_dir.hpp"
 
+#include "certificate_authority.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <Poco/JSON/Array.h>
@@ -323,4 +325,27 @@ TEST_CASE("service: a new plugin version dropped in is loaded on reload while ca
     CHECK(failures == 0);
     CHECK(on_v2 >= 20);
     CHECK(calls > 40);
+}
+
+TEST_CASE("service: HTTPS with the configured certificate, verified by the client", "[service][tls]") {
+    test::TempDir dir;
+    emulator::ensure_ssl_initialized();
+    emulator::TestCertificateAuthority ca(dir.path());
+    const auto plugins = (dir / "plugins").string();
+    test::copy_plugin(test::built_plugin_dir(), "diagnostics", plugins);
+    const auto config = (dir / "relais.json").string();
+    std::ofstream(config) << R"({"host": {"tls": {"certificate": ")" << ca.server_files().certificate.string()
+                          << R"(", "private_key": ")" << ca.server_files().private_key.string()
+                          << R"("}, "tokens": [{"name": "erp", "token": ")" << kClientToken
+                          << R"(", "scopes": ["client"]}]}})";
+    ServeProcess serve(plugins, {"--config", config, "--data-dir", (dir / "data").string()});
+    REQUIRE(serve.url().rfind("https://", 0) == 0);
+    // The certificate names localhost and 127.0.0.1; the client checks chain and name.
+    HttpClient https(serve.url(), ca.client_context());
+    const auto r = https.post("/api/v1/connectors/diagnostics/actions/echo", kClientToken, R"({"over":"tls"})");
+    CHECK(r.status == 200);
+    CHECK(r.json()->getObject("result")->getValue<std::string>("over") == "tls");
+    // Plain HTTP to the TLS port gets no answer.
+    const auto plain = "http" + serve.url().substr(5);
+    CHECK_THROWS(HttpClient(plain).get("/healthz"));
 }

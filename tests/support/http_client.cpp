@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
@@ -24,6 +25,13 @@ std::string HttpResult::header(const std::string &name) const {
 HttpClient::HttpClient(const std::string &base_url) {
     const Poco::URI uri(base_url);
     session_ = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    session_->setKeepAlive(true);
+    session_->setTimeout(Poco::Timespan(30, 0));
+}
+
+HttpClient::HttpClient(const std::string &base_url, Poco::Net::Context::Ptr context) {
+    const Poco::URI uri(base_url);
+    session_ = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
     session_->setKeepAlive(true);
     session_->setTimeout(Poco::Timespan(30, 0));
 }

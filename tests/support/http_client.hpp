@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <Poco/Net/Context.h>
+
 namespace Poco::Net {
 class HTTPClientSession;
 }
@@ -25,6 +27,8 @@ struct HttpResult {
 class HttpClient {
 public:
     explicit HttpClient(const std::string &base_url);
+    // HTTPS with the given client context (e.g. one trusting only a test CA).
+    HttpClient(const std::string &base_url, Poco::Net::Context::Ptr context);
     ~HttpClient();
 
     HttpResult request(const std::string &method, const std::string &path, const std::string &token = "",
