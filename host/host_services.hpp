@@ -11,10 +11,15 @@ namespace Poco {
 class Logger;
 }
 
+namespace relais::host {
+class PluginBackend;
+}
+
 // Defined by the host; opaque to plugins.
 struct relais_host_ctx {
     std::string plugin_name;
-    Poco::Logger *logger = nullptr;  // "relais.plugin.<name>"
+    Poco::Logger *logger = nullptr;                  // "relais.plugin.<name>"
+    relais::host::PluginBackend *backend = nullptr;  // null in the standalone CLI
 };
 
 namespace relais::host {
@@ -22,6 +27,6 @@ namespace relais::host {
 // The one table, filled for the newest ABI this host speaks.
 const relais_host_services *host_services();
 
-std::unique_ptr<relais_host_ctx> make_host_ctx(const std::string &plugin_name);
+std::unique_ptr<relais_host_ctx> make_host_ctx(const std::string &plugin_name, PluginBackend *backend = nullptr);
 
 }  // namespace relais::host

@@ -46,6 +46,7 @@ PluginDescriptor read_descriptor(const relais_plugin_api &api) {
     out.description = required_text(d->description, "description");
     out.settings_schema = required_text(d->settings_schema_json, "settings_schema_json");
     out.has_test = api.test != nullptr;
+    if (RELAIS_HAS_FIELD(d, relais_descriptor, flags)) out.quota_per_request = (d->flags & RELAIS_PLUGIN_QUOTA_PER_REQUEST) != 0;
 
     if (!is_valid_plugin_name(out.name))
         throw std::invalid_argument("descriptor name \"" + out.name + "\" is not [a-z][a-z0-9_]{0,31}");

@@ -40,6 +40,7 @@ struct PluginDescriptor {
     std::vector<QuotaInfo> quotas;
     std::vector<PeriodicTaskInfo> periodic_tasks;
     bool has_test = false;
+    bool quota_per_request = false;  // RELAIS_PLUGIN_QUOTA_PER_REQUEST
 
     const ActionInfo *find_action(const std::string &action) const;
 };

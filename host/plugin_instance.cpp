@@ -42,11 +42,12 @@ struct OutputCollector {
 
 }  // namespace
 
-PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library)
-    : library_(std::move(library)), host_ctx_(make_host_ctx(library_->descriptor().name)) {}
+PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend)
+    : library_(std::move(library)), host_ctx_(make_host_ctx(library_->descriptor().name, backend)) {}
 
-std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const PluginLibrary> library) {
-    std::shared_ptr<PluginInstance> self(new PluginInstance(std::move(library)));
+std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const PluginLibrary> library,
+                                                       PluginBackend *backend) {
+    std::shared_ptr<PluginInstance> self(new PluginInstance(std::move(library), backend));
     OutputCollector out;
     const auto &api = self->library_->api();
     auto result = out.run([&](const relais_output *o) {
@@ -73,8 +74,7 @@ CallResult PluginInstance::configure(const std::string &settings_json) {
     });
 }
 
-CallResult PluginInstance::test(const std::string &call_id) {
-    (void)call_id;
+CallResult PluginInstance::test(relais_call_ctx *call) {
     const auto &api = library_->api();
     if (!api.test) {
         CallResult r;
@@ -83,17 +83,17 @@ CallResult PluginInstance::test(const std::string &call_id) {
         return r;
     }
     OutputCollector out;
-    return out.run([&](const relais_output *o) { return api.test(instance_, nullptr, o); });
+    return out.run([&](const relais_output *o) { return api.test(instance_, call, o); });
 }
 
 CallResult PluginInstance::execute(const std::string &action, const std::string &input_json,
-                                   const std::string &call_id) {
+                                   const std::string &call_id, relais_call_ctx *call_ctx) {
     relais_call call{};
     call.struct_size = sizeof call;
     call.action = action.c_str();
     call.input_json = input_json.c_str();
     call.input_length = input_json.size();
-    call.call = nullptr;
+    call.call = call_ctx;
     call.call_id = call_id.c_str();
     OutputCollector out;
     return out.run([&](const relais_output *o) { return library_->api().execute(instance_, &call, o); });

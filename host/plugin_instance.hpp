@@ -10,13 +10,18 @@
 #include <string>
 
 struct relais_host_ctx;
+struct relais_call_ctx;
 
 namespace relais::host {
 
+class PluginBackend;
+
 class PluginInstance {
 public:
-    // Runs the plugin's init. Throws LoadError when init fails.
-    static std::shared_ptr<PluginInstance> create(std::shared_ptr<const PluginLibrary> library);
+    // Runs the plugin's init. Throws LoadError when init fails. `backend` (may be null) serves
+    // the plugin's jobs and state; it must outlive the instance.
+    static std::shared_ptr<PluginInstance> create(std::shared_ptr<const PluginLibrary> library,
+                                                  PluginBackend *backend = nullptr);
     ~PluginInstance();
 
     PluginInstance(const PluginInstance &) = delete;
@@ -26,11 +31,13 @@ public:
     const PluginDescriptor &descriptor() const { return library_->descriptor(); }
 
     CallResult configure(const std::string &settings_json);
-    CallResult test(const std::string &call_id = "test");
-    CallResult execute(const std::string &action, const std::string &input_json, const std::string &call_id);
+    // `call` (may be null) answers the plugin's per-call services: quota, cancellation, deadline.
+    CallResult test(relais_call_ctx *call = nullptr);
+    CallResult execute(const std::string &action, const std::string &input_json, const std::string &call_id,
+                       relais_call_ctx *call = nullptr);
 
 private:
-    explicit PluginInstance(std::shared_ptr<const PluginLibrary> library);
+    PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend);
 
     std::shared_ptr<const PluginLibrary> library_;
     std::unique_ptr<relais_host_ctx> host_ctx_;

@@ -30,6 +30,8 @@ struct ScanOptions {
     // Asked for each library by its manifest before loading it: returning an already loaded
     // plugin with the same name and sha256 reuses it (a rescan then loads only what changed).
     std::function<const LoadedPlugin *(const PluginManifest &)> reuse;
+    // Serves the plugins' jobs and state (see PluginInstance::create); null: none.
+    PluginBackend *backend = nullptr;
 };
 
 class PluginRegistry {

@@ -137,15 +137,56 @@ typedef struct relais_output {
  * Host services: what the host offers a plugin, given to init
  * ---------------------------------------------------------------------------------------
  * Append-only. A plugin checks RELAIS_HAS_FIELD before using a service added after v1. */
+/* A follow-up job a plugin asks the host to run (see relais_host_services.enqueue). */
+typedef struct relais_job_request {
+    uint32_t struct_size;
+    const char *action;          /* one of this plugin's actions                          */
+    const char *input_json;      /* its input; NULL means {}                              */
+    const char *idempotency_key; /* NULL, or a key unique per connector: enqueuing again
+                                    with it returns the existing job, never a second run  */
+    uint64_t delay_ms;           /* run no earlier than this from now                     */
+    uint32_t max_attempts;       /* 0: the connector's retry policy decides               */
+} relais_job_request;
+
 typedef struct relais_host_services {
     uint32_t struct_size;
     uint32_t abi_version; /* the negotiated version */
 
-    /* v1: logging. The host routes it to the logger `relais.plugin.<name>` and applies that
+    /* Logging. The host routes it to the logger `relais.plugin.<name>` and applies that
      * logger's level. The host redacts configured secret values from every line. */
     void (*log)(relais_host_ctx *host, relais_log_level level, const char *message);
-    /* v1: lets a plugin skip building a message nobody will see. Non-zero when enabled. */
+    /* Lets a plugin skip building a message nobody will see. Non-zero when enabled. */
     int (*log_enabled)(relais_host_ctx *host, relais_log_level level);
+
+    /* ---- Durable work. A host without a job store (the standalone CLI) answers
+     * RELAIS_UNSUPPORTED to each of these. ---- */
+
+    /* Enqueues a job of this plugin, e.g. "poll the status of flux X in 10 minutes". On
+     * success appends {"job_id": N, "created": true|false} to `out` (false: the idempotency
+     * key already named a job, which is the one returned). */
+    relais_status (*enqueue)(relais_host_ctx *host, const relais_job_request *request, const relais_output *out);
+
+    /* A small durable key-value state private to this plugin: tokens, cursors, sync states.
+     * state_get appends the value to `out`, or returns RELAIS_NOT_FOUND. Values are bytes. */
+    relais_status (*state_get)(relais_host_ctx *host, const char *key, const relais_output *out);
+    relais_status (*state_put)(relais_host_ctx *host, const char *key, const char *value, size_t length);
+    relais_status (*state_delete)(relais_host_ctx *host, const char *key);
+
+    /* ---- Per call: `call` is relais_call.call (or the test's call context). A NULL call
+     * context is accepted and means "no quota, never cancelled, no deadline". ---- */
+
+    /* Asks for `count` units of the connector's quota (one per upstream request) before
+     * making requests, waiting up to `max_wait_ms`. RELAIS_OK when granted; otherwise
+     * RELAIS_RATE_LIMITED with the wait still needed in *retry_after_ms. Only plugins whose
+     * descriptor has RELAIS_PLUGIN_QUOTA_PER_REQUEST need it: for the others the host
+     * charges one unit per action before calling execute. */
+    relais_status (*quota_acquire)(relais_call_ctx *call, uint32_t count, uint64_t max_wait_ms,
+                                   uint64_t *retry_after_ms);
+    /* Non-zero once the call should stop early: its job was cancelled, the host is stopping,
+     * or its deadline has passed. Long actions check it between upstream requests. */
+    int (*cancelled)(relais_call_ctx *call);
+    /* Milliseconds left before the call's deadline; UINT64_MAX when it has none. */
+    uint64_t (*remaining_ms)(relais_call_ctx *call);
 } relais_host_services;
 
 /* ---------------------------------------------------------------------------------------
@@ -198,7 +239,13 @@ typedef struct relais_descriptor {
 
     const relais_periodic_desc *const *periodic_tasks; /* may be empty */
     size_t periodic_task_count;
+
+    uint64_t flags; /* RELAIS_PLUGIN_* below */
 } relais_descriptor;
+
+/* The plugin asks for quota itself, per upstream request (relais_host_services.quota_acquire),
+ * instead of the host charging one unit per action. */
+#define RELAIS_PLUGIN_QUOTA_PER_REQUEST 0x1u
 
 /* ---------------------------------------------------------------------------------------
  * Calls

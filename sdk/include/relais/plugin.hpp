@@ -39,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -125,26 +126,140 @@ public:
     void warn(const std::string &m) const { log(RELAIS_LOG_WARN, m); }
     void error(const std::string &m) const { log(RELAIS_LOG_ERROR, m); }
 
+    // Enqueues a job of this plugin (see relais_host_services.enqueue). Returns the job id;
+    // `created` tells whether the idempotency key was new. Throws relais::Error on refusal.
+    struct Enqueued {
+        int64_t job_id = 0;
+        bool created = false;
+    };
+    Enqueued enqueue(const std::string &action, const Json &input, const std::string &idempotency_key = {},
+                     std::chrono::milliseconds delay = std::chrono::milliseconds(0), uint32_t max_attempts = 0) const;
+
+    // The plugin's durable key-value state. state_get returns nullopt for an absent key.
+    std::optional<std::string> state_get(const std::string &key) const;
+    void state_put(const std::string &key, const std::string &value) const;
+    void state_delete(const std::string &key) const;
+
     const relais_host_services *services() const { return services_; }
     relais_host_ctx *context() const { return ctx_; }
 
 private:
+    template <class F>
+    F service(F relais_host_services::*member, const char *what) const;
+
     const relais_host_services *services_;
     relais_host_ctx *ctx_;
 };
+
+namespace detail {
+
+// True when the host's table is large enough to hold `member` and fills it.
+template <class F>
+bool provides(const relais_host_services *services, F relais_host_services::*member) {
+    if (!services) return false;
+    static const relais_host_services probe{};
+    const auto offset = static_cast<size_t>(reinterpret_cast<const char *>(&(probe.*member)) -
+                                            reinterpret_cast<const char *>(&probe));
+    return services->struct_size >= offset + sizeof(F) && services->*member != nullptr;
+}
+
+// Collects what the host writes through a relais_output during one service call.
+struct Collected {
+    std::string body, message;
+    relais_output output{sizeof(relais_output), this,
+                         [](void *self, const char *bytes, size_t length) {
+                             static_cast<Collected *>(self)->body.append(bytes, length);
+                         },
+                         [](void *self, const char *message, const char *, uint64_t) {
+                             if (message) static_cast<Collected *>(self)->message = message;
+                         }};
+};
+
+}  // namespace detail
+
+template <class F>
+F Host::service(F relais_host_services::*member, const char *what) const {
+    if (!detail::provides(services_, member))
+        throw Error(RELAIS_UNSUPPORTED, std::string("this host offers no ") + what);
+    return services_->*member;
+}
+
+inline Host::Enqueued Host::enqueue(const std::string &action, const Json &input, const std::string &idempotency_key,
+                                    std::chrono::milliseconds delay, uint32_t max_attempts) const {
+    auto fn = service(&relais_host_services::enqueue, "job queue");
+    const std::string text = to_string(input ? input : Json(new Poco::JSON::Object));
+    relais_job_request request{sizeof(relais_job_request), action.c_str(), text.c_str(),
+                               idempotency_key.empty() ? nullptr : idempotency_key.c_str(),
+                               static_cast<uint64_t>(delay.count()), max_attempts};
+    detail::Collected out;
+    const auto status = fn(ctx_, &request, &out.output);
+    if (status != RELAIS_OK) throw Error(status, "cannot enqueue " + action + ": " + out.message);
+    const auto answer = parse_object(out.body, RELAIS_INTERNAL, "the host's enqueue answer");
+    return {answer->getValue<int64_t>("job_id"), answer->getValue<bool>("created")};
+}
+
+inline std::optional<std::string> Host::state_get(const std::string &key) const {
+    auto fn = service(&relais_host_services::state_get, "plugin state");
+    detail::Collected out;
+    const auto status = fn(ctx_, key.c_str(), &out.output);
+    if (status == RELAIS_NOT_FOUND) return std::nullopt;
+    if (status != RELAIS_OK) throw Error(status, "cannot read state " + key + ": " + out.message);
+    return out.body;
+}
+
+inline void Host::state_put(const std::string &key, const std::string &value) const {
+    const auto status = service(&relais_host_services::state_put, "plugin state")(ctx_, key.c_str(), value.data(),
+                                                                                   value.size());
+    if (status != RELAIS_OK) throw Error(status, "cannot write state " + key);
+}
+
+inline void Host::state_delete(const std::string &key) const {
+    const auto status = service(&relais_host_services::state_delete, "plugin state")(ctx_, key.c_str());
+    if (status != RELAIS_OK && status != RELAIS_NOT_FOUND) throw Error(status, "cannot delete state " + key);
+}
 
 // ---------------------------------------------------------------------------------------
 // Call: what one execute or test call knows about itself
 // ---------------------------------------------------------------------------------------
 class Call {
 public:
-    Call(std::string id, relais_call_ctx *ctx) : id_(std::move(id)), ctx_(ctx) {}
+    Call(std::string id, relais_call_ctx *ctx, const relais_host_services *services = nullptr)
+        : id_(std::move(id)), ctx_(ctx), services_(services) {}
     const std::string &id() const { return id_; }
     relais_call_ctx *context() const { return ctx_; }
 
+    // Takes `count` units of the connector's quota before upstream requests, waiting up to
+    // `max_wait`; throws relais::rate_limited (with the wait still needed) when refused. A host
+    // without quotas grants at once.
+    void acquire_quota(uint32_t count = 1, std::chrono::milliseconds max_wait = std::chrono::seconds(30)) const {
+        if (!has(&relais_host_services::quota_acquire)) return;
+        uint64_t retry_after = 0;
+        const auto status = services_->quota_acquire(ctx_, count, static_cast<uint64_t>(max_wait.count()), &retry_after);
+        if (status == RELAIS_OK) return;
+        throw Error(status == RELAIS_RATE_LIMITED ? RELAIS_RATE_LIMITED : status,
+                    "quota of this connector exhausted for now", nullptr, std::chrono::milliseconds(retry_after));
+    }
+    // True once the call should stop: job cancelled, host stopping, deadline passed.
+    bool cancelled() const {
+        return has(&relais_host_services::cancelled) && services_->cancelled(ctx_) != 0;
+    }
+    // Time left before the call's deadline (a very large value when it has none).
+    std::chrono::milliseconds remaining() const {
+        if (!has(&relais_host_services::remaining_ms)) return std::chrono::milliseconds::max();
+        const auto ms = services_->remaining_ms(ctx_);
+        return ms > static_cast<uint64_t>(std::chrono::milliseconds::max().count()) ? std::chrono::milliseconds::max()
+                                                                                      : std::chrono::milliseconds(ms);
+    }
+
 private:
+    template <class F>
+    bool has(F relais_host_services::*member) const {
+        return detail::provides(services_, member);
+    }
+
     std::string id_;
     relais_call_ctx *ctx_;
+    const relais_host_services *services_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -251,6 +366,11 @@ public:
         quotas_.push_back({std::move(scope), per_second, per_day});
         return std::move(*this);
     }
+    // The plugin calls Call::acquire_quota itself, once per upstream request.
+    Definition &&quota_per_request() && {
+        flags_ |= RELAIS_PLUGIN_QUOTA_PER_REQUEST;
+        return std::move(*this);
+    }
     Definition &&periodic(std::string name, std::string action, uint64_t interval_seconds,
                           uint64_t start_delay_seconds, std::string input = "{}") && {
         periodic_.push_back({std::move(name), std::move(action), std::move(input), interval_seconds,
@@ -265,6 +385,7 @@ public:
     const std::vector<Action> &actions() const { return actions_; }
     const std::vector<Quota> &quotas() const { return quotas_; }
     const std::vector<Periodic> &periodic_tasks() const { return periodic_; }
+    uint64_t flags() const { return flags_; }
 
 private:
     std::string name_, version_, description_;
@@ -272,6 +393,7 @@ private:
     std::vector<Action> actions_;
     std::vector<Quota> quotas_;
     std::vector<Periodic> periodic_;
+    uint64_t flags_ = 0;
 };
 
 namespace detail {
@@ -354,6 +476,7 @@ struct Adapter {
         descriptor.quota_count = quota_ptrs.size();
         descriptor.periodic_tasks = periodic_ptrs.data();
         descriptor.periodic_task_count = periodic_ptrs.size();
+        descriptor.flags = definition.flags();
 
         api.struct_size = sizeof(relais_plugin_api);
         api.abi_version = RELAIS_ABI_VERSION;
@@ -370,12 +493,22 @@ struct Adapter {
         return adapter;
     }
 
-    static P *self(relais_plugin_instance *instance) { return reinterpret_cast<P *>(instance); }
+    // What an instance handle points at: the plugin object and the services it was given.
+    struct Holder {
+        const relais_host_services *services;
+        P plugin;
+        Holder(const relais_host_services *s, relais_host_ctx *host) : services(s), plugin(Host(s, host)) {}
+    };
+    static Holder *holder(relais_plugin_instance *instance) { return reinterpret_cast<Holder *>(instance); }
+    static P *self(relais_plugin_instance *instance) { return &holder(instance)->plugin; }
+    static const relais_host_services *host_services_of(relais_plugin_instance *instance) {
+        return holder(instance)->services;
+    }
 
     static relais_status init(const relais_host_services *services, relais_host_ctx *host,
                               relais_plugin_instance **instance, const relais_output *out) {
         return guarded(out, [&] {
-            *instance = reinterpret_cast<relais_plugin_instance *>(new P(Host(services, host)));
+            *instance = reinterpret_cast<relais_plugin_instance *>(new Holder(services, host));
             return RELAIS_OK;
         });
     }
@@ -397,7 +530,7 @@ struct Adapter {
     static relais_status test(relais_plugin_instance *instance, relais_call_ctx *call, const relais_output *out) {
         if constexpr (has_test<P>::value) {
             return guarded(out, [&] {
-                Call c("test", call);
+                Call c("test", call, host_services_of(instance));
                 TestReport report = self(instance)->test(c);
                 append(out, report.to_json());
                 if (report.status() != RELAIS_OK)
@@ -418,7 +551,7 @@ struct Adapter {
                 if (a.name != action) continue;
                 Json input = parse_object(std::string_view(call->input_json, call->input_length),
                                           RELAIS_INVALID_INPUT, "input of action '" + action + "'");
-                Call c(call->call_id ? call->call_id : "", call->call);
+                Call c(call->call_id ? call->call_id : "", call->call, host_services_of(instance));
                 Json result = (self(instance)->*a.handler)(input, c);
                 append(out, result ? to_string(result) : std::string("{}"));
                 return RELAIS_OK;
@@ -429,7 +562,7 @@ struct Adapter {
 
     static void shutdown(relais_plugin_instance *instance) {
         try {
-            delete self(instance);
+            delete holder(instance);
         } catch (...) {
             // A destructor that throws must not cross the boundary.
         }
