@@ -117,6 +117,7 @@ ReloadReport ConnectorManager::rescan(bool first) {
 
     ScanOptions scan_options;
     scan_options.shadow_dir = options_.shadow_dir;
+    scan_options.backend = options_.backend;
     scan_options.reuse = [&current](const PluginManifest &m) -> const LoadedPlugin * {
         const auto it = current.find(m.name);
         if (it == current.end()) return nullptr;
@@ -155,10 +156,17 @@ ReloadReport ConnectorManager::rescan(bool first) {
         }
         next[name] = std::move(c);
     }
+    std::vector<std::shared_ptr<const Connector>> published;
+    for (const auto &[name, c] : next) {
+        const auto old = current.find(name);
+        if (old == current.end() || old->second != c) published.push_back(c);
+    }
     {
         std::lock_guard<std::mutex> lock(mutex_);
         connectors_ = std::move(next);
     }
+    if (options_.on_published)
+        for (const auto &c : published) options_.on_published(*c);
     for (const auto &line : report.loaded) logger().information("loaded " + line);
     for (const auto &r : report.refused) logger().warning("refused " + r.line());
     return report;
@@ -208,23 +216,25 @@ ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object
     next->state = next->settings->optValue<bool>("enabled", true) ? Connector::State::configured
                                                                    : Connector::State::disabled;
     if (options_.store) options_.store->save(name, incoming);
+    std::shared_ptr<const Connector> published = next;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         connectors_[name] = std::move(next);
     }
+    if (options_.on_published) options_.on_published(*published);
     logger().information("connector " + name + " reconfigured");
     return {};
 }
 
 CallResult ConnectorManager::execute(const Connector &c, const std::string &action, const std::string &input_json,
-                                     const std::string &call_id) {
-    auto result = c.plugin.instance->execute(action, input_json, call_id);
+                                     const std::string &call_id, relais_call_ctx *call) {
+    auto result = c.plugin.instance->execute(action, input_json, call_id, call);
     if (options_.metrics) options_.metrics->record_call(c.name(), action, status_name(result.status), result.duration);
     return result;
 }
 
-CallResult ConnectorManager::test(const Connector &c) {
-    auto result = c.plugin.instance->test();
+CallResult ConnectorManager::test(const Connector &c, relais_call_ctx *call) {
+    auto result = c.plugin.instance->test(call);
     if (options_.metrics) options_.metrics->record_call(c.name(), "test", status_name(result.status), result.duration);
     std::lock_guard<std::mutex> lock(mutex_);
     tests_[c.name()] = TestRecord{result, iso_now()};

@@ -15,6 +15,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@ namespace relais::host {
 class Redactor;
 class SettingsStore;
 class Metrics;
+class PluginBackend;
 
 struct Connector {
     enum class State { configured, disabled, invalid_config };
@@ -74,6 +76,9 @@ public:
         std::shared_ptr<Redactor> redactor;                             // learns every secret value
         SettingsStore *store = nullptr;                                 // settings saved through the API
         Metrics *metrics = nullptr;
+        PluginBackend *backend = nullptr;                               // jobs and state for the plugins
+        // Told of every connector published (loaded, upgraded, reconfigured), outside any lock.
+        std::function<void(const Connector &)> on_published;
     };
 
     explicit ConnectorManager(Options options);
@@ -96,8 +101,8 @@ public:
     ReconfigureOutcome reconfigure(const std::string &name, Poco::JSON::Object::Ptr settings);
 
     CallResult execute(const Connector &connector, const std::string &action, const std::string &input_json,
-                       const std::string &call_id);
-    CallResult test(const Connector &connector);
+                       const std::string &call_id, relais_call_ctx *call = nullptr);
+    CallResult test(const Connector &connector, relais_call_ctx *call = nullptr);
     std::optional<TestRecord> last_test(const std::string &name) const;
 
     // Sections of the configuration file naming no loaded plugin.

@@ -32,6 +32,7 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
       auth_(config_.host.tokens) {
     redactor_->add_all(config_.secret_values);
     store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
+    jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, JobRuntime::Options{});
 
     ConnectorManager::Options options;
     options.plugin_dir = config_.host.plugin_dir.empty() ? plugin_dir : config_.host.plugin_dir;
@@ -40,8 +41,11 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
     options.redactor = redactor_;
     options.store = store_.get();
     options.metrics = &metrics_;
+    options.backend = jobs_.get();
+    options.on_published = [this](const Connector &c) { jobs_->apply_policy(c); };
     connectors_ = std::make_unique<ConnectorManager>(std::move(options));
-    router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_});
+    jobs_->attach(*connectors_);
+    router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_, *jobs_});
 }
 
 Service::~Service() { stop(); }
@@ -50,6 +54,7 @@ void Service::start() {
     if (config_.host.tokens.empty())
         logger().warning("no API token is configured: every endpoint but /healthz and /readyz will answer 401");
     connectors_->start();
+    jobs_->start();
     for (const auto &name : connectors_->unknown_sections())
         logger().warning("configuration section connectors." + name + " names no loaded plugin");
     server_ = std::make_unique<http::ApiServer>(server_settings(config_.host), router_, auth_, redactor_, &metrics_);
@@ -67,9 +72,15 @@ bool Service::stop() {
     if (!server_) return true;
     ready_ = false;
     logger().information("stopping");
-    const bool drained = server_->stop(std::chrono::seconds(config_.host.api.shutdown_grace_seconds));
-    if (drained) server_.reset();
-    return drained;
+    const auto grace = std::chrono::seconds(config_.host.api.shutdown_grace_seconds);
+    const auto started = std::chrono::steady_clock::now();
+    const bool drained = server_->stop(grace);
+    if (!drained) return false;
+    server_.reset();
+    // Jobs share the grace period; those still running after it go back to the queue.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(grace - (std::chrono::steady_clock::now() - started));
+    jobs_->stop(std::max<int64_t>(0, left.count()));
+    return true;
 }
 
 }  // namespace relais::host

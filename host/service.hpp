@@ -4,6 +4,7 @@
 
 #include "connector_manager.hpp"
 #include "host_config.hpp"
+#include "job_runtime.hpp"
 #include "http/api_auth.hpp"
 #include "http/api_router.hpp"
 #include "http/api_server.hpp"
@@ -36,6 +37,7 @@ public:
     bool stop();
 
     ConnectorManager &connectors() { return *connectors_; }
+    JobRuntime &jobs() { return *jobs_; }
     std::shared_ptr<const Redactor> redactor() const { return redactor_; }
     const LoadedConfig &config() const { return config_; }
 
@@ -44,6 +46,7 @@ private:
     std::shared_ptr<Redactor> redactor_;
     Metrics metrics_;
     std::unique_ptr<SettingsStore> store_;
+    std::unique_ptr<JobRuntime> jobs_;  // before connectors_: their plugins use it
     std::unique_ptr<ConnectorManager> connectors_;
     std::atomic<bool> ready_{false};
     http::Authenticator auth_;

@@ -36,5 +36,6 @@ int test_command(const GlobalOptions &global, const std::vector<std::string> &ar
 int exec_command(const GlobalOptions &global, const std::vector<std::string> &args);
 int config_command(const GlobalOptions &global, const std::vector<std::string> &args);
 int serve_command(const GlobalOptions &global, const std::vector<std::string> &args);
+int jobs_command(const GlobalOptions &global, const std::vector<std::string> &args);
 
 }  // namespace relais::cli

@@ -18,6 +18,7 @@ const char *kUsage = R"(usage: relais [--plugin-dir DIR] <command> [<args>]
 commands:
   serve [--config FILE] [--port N]
                                run the service: HTTP API on 127.0.0.1:8080 by default
+  jobs list|show|retry|cancel  the durable jobs of a data directory
   plugins list [--json]        list the plugins found, and the libraries refused
   plugins show NAME [--json]   a plugin's settings schema and actions
   test NAME [--config FILE]    configure a connector and run its connection test
@@ -78,6 +79,7 @@ int main(int argc, char **argv) {
         if (command == "exec") return relais::cli::exec_command(global, rest);
         if (command == "config") return relais::cli::config_command(global, rest);
         if (command == "serve") return relais::cli::serve_command(global, rest);
+        if (command == "jobs") return relais::cli::jobs_command(global, rest);
         std::cerr << "relais: unknown command '" << command << "'\n\n" << kUsage;
         return relais::cli::kExitUsage;
     } catch (const relais::cli::UsageError &e) {

@@ -2,6 +2,7 @@
 
 #include "../connector_manager.hpp"
 #include "../error_class.hpp"
+#include "../job_runtime.hpp"
 #include "../metrics.hpp"
 #include "api_error.hpp"
 
@@ -210,6 +211,14 @@ ApiResponse run_action(ApiContext &ctx, const ApiRequest &req) {
         throw ApiError(400, "invalid_input", "input of " + c->name() + "." + action + " is invalid: " + first, details);
     }
 
+    // The connector's quota is shared with its jobs; a synchronous call does not wait for it.
+    if (const auto policy = ctx.jobs.scheduler().policy(c->name()); policy && policy->quota_per_action) {
+        if (const auto wait = ctx.jobs.scheduler().quota().try_acquire(c->name(), 1); wait > 0) {
+            ApiError e(429, "rate_limited", "the quota of connector " + c->name() + " is used up for now");
+            e.headers["Retry-After"] = std::to_string((wait + 999) / 1000);
+            throw e;
+        }
+    }
     // The body as received: validated above, and an object (an empty body stands for {}).
     const auto call_id = next_call_id();
     const auto r = ctx.connectors.execute(*c, action, req.body.empty() ? std::string("{}") : req.body, call_id);
@@ -298,6 +307,7 @@ ApiRouter make_api_router(ApiContext ctx) {
     });
     router.add("POST", "/api/v1/connectors/{name}/actions/{action}", Scope::client,
                [ctx](const ApiRequest &req) mutable { return run_action(ctx, req); });
+    add_job_routes(router, ctx);
     router.add("POST", "/api/v1/plugins/reload", Scope::admin, [ctx](const ApiRequest &) {
         const auto report = ctx.connectors.reload();
         Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

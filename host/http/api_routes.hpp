@@ -9,6 +9,7 @@
 namespace relais::host {
 class ConnectorManager;
 class Metrics;
+class JobRuntime;
 }  // namespace relais::host
 
 namespace relais::host::http {
@@ -17,7 +18,11 @@ struct ApiContext {
     ConnectorManager &connectors;
     Metrics &metrics;
     std::atomic<bool> &ready;  // false while starting and once stopping
+    JobRuntime &jobs;
 };
+
+// The /api/v1/jobs endpoints (job_routes.cpp).
+void add_job_routes(ApiRouter &router, ApiContext context);
 
 // Every route of the API, as documented in openapi.json (a test holds the two together).
 ApiRouter make_api_router(ApiContext context);

@@ -62,6 +62,15 @@ public:
     virtual bool fail(JobId id, const std::string &owner, const AttemptError &error, std::optional<int64_t> retry_at,
                       int64_t now) = 0;
 
+    // Ends the running attempt without using it up: -> queued, to run at run_at, with the
+    // attempts counter back down by one (the attempt record stays, ending with error, so the
+    // history shows every try); or cancelled when cancel was requested while it ran. For
+    // answers that mean "not now" rather than "failed": a rate_limited error, or a job the
+    // host stopped before it could run it. False, changing nothing, when owner no longer holds
+    // the job (as for fail).
+    virtual bool snooze(JobId id, const std::string &owner, const AttemptError &error, int64_t run_at,
+                        int64_t now) = 0;
+
     // Crash safety, at start and periodically: every running job whose lease_expires_at < now
     // loses its lease, its open attempt ends as "lease_expired", and it goes back to queued
     // (run_at = now); or to dead when it has used max_attempts (a job that kills its worker
@@ -79,6 +88,9 @@ public:
     virtual bool retry(JobId id, int64_t now) = 0;
 
     virtual std::optional<JobDetail> get(JobId id) = 0;
+
+    // The job enqueued with this (connector, idempotency_key), if any.
+    virtual std::optional<Job> find(const std::string &connector, const std::string &idempotency_key) = 0;
 
     // Throws std::invalid_argument for a limit outside 1..kMaxListLimit or a cursor this store
     // did not produce.

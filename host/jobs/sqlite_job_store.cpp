@@ -403,6 +403,29 @@ bool SqliteJobStore::fail(JobId id, const std::string &owner, const AttemptError
     return true;
 }
 
+bool SqliteJobStore::snooze(JobId id, const std::string &owner, const AttemptError &error, int64_t run_at,
+                            int64_t now) {
+    require(!error.error_class.empty(), "a snooze needs an error class");
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    // MAX(..., 0): a claim always counted one, but stay safe against a hand-edited row.
+    db_->query("UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, "
+               "attempts = MAX(attempts - 1, 0), run_at = ?3, lease_owner = NULL, lease_expires_at = NULL, "
+               "last_error_class = ?4, last_error_message = ?5, last_error_detail = ?6, "
+               "last_error_retry_after_ms = ?7, updated_at = ?8 "
+               "WHERE id = ?1 AND state = 'running' AND lease_owner = ?2")
+        .bind_all(id, owner, run_at, error.error_class, error.message, optional_json(error.detail),
+                  error.retry_after_ms, now)
+        .run();
+    if (db_->changes() != 1) return false;
+    db_->query("UPDATE attempts SET finished_at = ?2, outcome = ?3, message = ?4, detail = ?5, retry_after_ms = ?6 "
+               "WHERE job_id = ?1 AND finished_at IS NULL")
+        .bind_all(id, now, error.error_class, error.message, optional_json(error.detail), error.retry_after_ms)
+        .run();
+    tx.commit();
+    return true;
+}
+
 int SqliteJobStore::requeue_expired(int64_t now) {
     static const std::string message =
         "the lease expired before the worker reported: it crashed, was stopped, or hung";
@@ -471,6 +494,13 @@ std::optional<JobDetail> SqliteJobStore::get(JobId id) {
                                           attempts.text(6), attempts.text(7), attempts.optional_int64(8)});
     tx.commit();
     return detail;
+}
+
+std::optional<Job> SqliteJobStore::find(const std::string &connector, const std::string &idempotency_key) {
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE connector = ?1 AND idempotency_key = ?2");
+    q.bind_all(connector, idempotency_key);
+    return single_job(q);
 }
 
 Page SqliteJobStore::list(const ListFilter &filter) {

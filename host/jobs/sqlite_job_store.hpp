@@ -49,10 +49,13 @@ public:
     bool succeed(JobId id, const std::string &owner, const std::string &result_json, int64_t now) override;
     bool fail(JobId id, const std::string &owner, const AttemptError &error, std::optional<int64_t> retry_at,
               int64_t now) override;
+    bool snooze(JobId id, const std::string &owner, const AttemptError &error, int64_t run_at,
+                int64_t now) override;
     int requeue_expired(int64_t now) override;
     bool cancel(JobId id, int64_t now) override;
     bool retry(JobId id, int64_t now) override;
     std::optional<JobDetail> get(JobId id) override;
+    std::optional<Job> find(const std::string &connector, const std::string &idempotency_key) override;
     Page list(const ListFilter &filter) override;
     int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) override;
 

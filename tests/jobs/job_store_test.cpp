@@ -359,6 +359,63 @@ TEST_CASE("jobs: fail with a retry time waits for it, and without one the job is
     CHECK_THROWS_AS(store.fail(id, w, AttemptError{}, std::nullopt, T0), std::invalid_argument);
 }
 
+TEST_CASE("jobs: snooze puts a running job back for later and gives its attempt back", "[jobs]") {
+    TempDir dir;
+    SqliteJobStore store(dir.path());
+    auto one_try = new_job("chorus");
+    one_try.max_attempts = 1;
+    const auto id = store.enqueue(one_try, T0).job.id;
+    const std::string w = "host-a/worker-1";
+
+    REQUIRE(store.claim(claim_of({"chorus"}, w), T0));
+    const AttemptError limited{"rate_limited", "429 from PISTE", "", 30'000};
+    CHECK(store.snooze(id, w, limited, T0 + 30'000, T0 + 5));
+    auto job = store.get(id)->job;
+    CHECK(job.state == JobState::queued);
+    CHECK(job.attempts == 0);  // given back: the one allowed attempt is still there
+    CHECK(job.run_at == T0 + 30'000);
+    CHECK_FALSE(job.lease_owner);
+    CHECK_FALSE(job.lease_expires_at);
+    CHECK(job.last_error == limited);
+
+    CHECK_FALSE(store.claim(claim_of({"chorus"}, w), T0 + 29'999));
+    const auto again = store.claim(claim_of({"chorus"}, w), T0 + 30'000);
+    REQUIRE(again);
+    CHECK(again->attempts == 1);
+    REQUIRE(store.succeed(id, w, "{}", T0 + 30'001));
+    const auto detail = store.get(id);
+    REQUIRE(detail->attempts.size() == 2);  // the history keeps the snoozed attempt
+    CHECK(detail->attempts[0] == Attempt{id, 1, w, T0, T0 + 5, "rate_limited", "429 from PISTE", "", 30'000});
+    CHECK(detail->attempts[1].number == 2);
+    CHECK(detail->attempts[1].outcome == "ok");
+
+    // Not held (no longer running): nothing changes. A cancel requested meanwhile wins.
+    CHECK_FALSE(store.snooze(id, w, limited, T0 + 40'000, T0 + 40'000));
+    CHECK(store.get(id)->job.state == JobState::succeeded);
+    const auto other = store.enqueue(new_job("chorus"), T0).job.id;
+    REQUIRE(store.claim(claim_of({"chorus"}, w), T0 + 50'000));
+    REQUIRE(store.cancel(other, T0 + 50'001));
+    CHECK(store.snooze(other, w, {"interrupted", "host stopping", "", std::nullopt}, T0 + 50'002, T0 + 50'002));
+    CHECK(store.get(other)->job.state == JobState::cancelled);
+    CHECK_THROWS_AS(store.snooze(other, w, AttemptError{}, T0, T0), std::invalid_argument);
+}
+
+TEST_CASE("jobs: find returns the job of a connector's idempotency key", "[jobs]") {
+    TempDir dir;
+    SqliteJobStore store(dir.path());
+    auto job = new_job("universign");
+    job.idempotency_key = "periodic:poll:1";
+    const auto id = store.enqueue(job, T0).job.id;
+    store.enqueue(new_job("universign"), T0);
+
+    const auto found = store.find("universign", "periodic:poll:1");
+    REQUIRE(found);
+    CHECK(found->id == id);
+    CHECK(*found == store.get(id)->job);
+    CHECK_FALSE(store.find("chorus", "periodic:poll:1"));  // keys are per connector
+    CHECK_FALSE(store.find("universign", "periodic:poll:2"));
+}
+
 TEST_CASE("jobs: a worker whose lease was rescued can neither finish nor extend the job", "[jobs]") {
     TempDir dir;
     SqliteJobStore store(dir.path());

@@ -216,7 +216,7 @@ TEST_CASE("service: the OpenAPI document and the routes the server answers are t
     for (const auto &route : documented) {
         const auto space = route.find(' ');
         auto path = route.substr(space + 1);
-        for (const auto &[param, value] : {std::pair<std::string, std::string>{"{name}", "diagnostics"}, {"{action}", "echo"}})
+        for (const auto &[param, value] : {std::pair<std::string, std::string>{"{name}", "diagnostics"}, {"{action}", "echo"}, {"{id}", "1"}})
             if (auto p = path.find(param); p != std::string::npos) path.replace(p, param.size(), value);
         const auto r = http.request(route.substr(0, space), path, kAdminToken, "");
         INFO(route << " -> " << r.status << " " << r.body);
@@ -228,7 +228,7 @@ TEST_CASE("service: the OpenAPI document and the routes the server answers are t
     // method: whatever the server allows there must be documented.
     for (const auto &route : documented) {
         auto path = route.substr(route.find(' ') + 1);
-        for (const auto &[param, value] : {std::pair<std::string, std::string>{"{name}", "diagnostics"}, {"{action}", "echo"}})
+        for (const auto &[param, value] : {std::pair<std::string, std::string>{"{name}", "diagnostics"}, {"{action}", "echo"}, {"{id}", "1"}})
             if (auto p = path.find(param); p != std::string::npos) path.replace(p, param.size(), value);
         const auto r = http.request("PATCH", path, kAdminToken, "");
         REQUIRE(r.status == 405);
@@ -241,7 +241,7 @@ TEST_CASE("service: the OpenAPI document and the routes the server answers are t
             start = end + 2;
         }
     }
-    CHECK(documented.size() == 10);
+    CHECK(documented.size() == 15);
 }
 
 TEST_CASE("service: SIGTERM lets calls in flight finish, then exits 0", "[service][shutdown]") {

@@ -1,0 +1,222 @@
+// /api/v1/jobs: enqueue, follow, list, cancel and retry durable jobs.
+#include "api_error.hpp"
+#include "api_routes.hpp"
+
+#include "../job_runtime.hpp"
+
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DateTimeParser.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/NumberParser.h>
+
+namespace relais::host::http {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+std::string iso(int64_t ms) {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
+}
+
+// An RFC 3339 time, or ms since the epoch as a number.
+int64_t parse_time(const Poco::Dynamic::Var &value, const std::string &field) {
+    if (value.isNumeric()) return value.convert<int64_t>();
+    try {
+        int tz = 0;
+        const auto dt = Poco::DateTimeParser::parse(Poco::DateTimeFormat::ISO8601_FORMAT, value.toString(), tz);
+        return (dt.timestamp().epochMicroseconds() - static_cast<int64_t>(tz) * 1'000'000) / 1000;
+    } catch (const Poco::Exception &) {
+        throw ApiError(400, "invalid_input", field + " must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
+    }
+}
+
+Poco::Dynamic::Var json_or_text(const std::string &text) {
+    try {
+        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+        return parser.parse(text);
+    } catch (const Poco::Exception &) {
+        return text;
+    }
+}
+
+Object::Ptr job_json(const Job &j) {
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("id", j.id);
+    o->set("connector", j.connector);
+    o->set("action", j.action);
+    o->set("state", std::string(to_string(j.state)));
+    if (j.idempotency_key) o->set("idempotency_key", *j.idempotency_key);
+    o->set("attempts", j.attempts);
+    o->set("max_attempts", j.max_attempts);
+    o->set("run_at", iso(j.run_at));
+    o->set("created_at", iso(j.created_at));
+    o->set("updated_at", iso(j.updated_at));
+    if (j.cancel_requested) o->set("cancel_requested", true);
+    o->set("input", json_or_text(j.input));
+    if (j.result) o->set("result", json_or_text(*j.result));
+    if (j.last_error) {
+        Object::Ptr e = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        e->set("class", j.last_error->error_class);
+        e->set("message", j.last_error->message);
+        if (!j.last_error->detail.empty()) e->set("details", json_or_text(j.last_error->detail));
+        o->set("last_error", e);
+    }
+    if (j.callback_url) o->set("callback_url", *j.callback_url);
+    return o;
+}
+
+Object::Ptr detail_json(const JobDetail &d) {
+    auto o = job_json(d.job);
+    Array::Ptr attempts = new Array;
+    for (const auto &a : d.attempts) {
+        Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        item->set("number", a.number);
+        item->set("started_at", iso(a.started_at));
+        if (a.finished_at) item->set("finished_at", iso(*a.finished_at));
+        item->set("outcome", a.outcome ? *a.outcome : std::string("running"));
+        if (!a.message.empty()) item->set("message", a.message);
+        if (!a.detail.empty()) item->set("details", json_or_text(a.detail));
+        if (a.retry_after_ms) item->set("retry_after_ms", *a.retry_after_ms);
+        attempts->add(item);
+    }
+    o->set("attempt_history", attempts);
+    return o;
+}
+
+JobId job_id(const ApiRequest &req) {
+    int64_t id = 0;
+    if (!Poco::NumberParser::tryParse64(req.params.at("id"), id) || id <= 0)
+        throw ApiError(404, "not_found", "no job " + req.params.at("id"));
+    return id;
+}
+
+Object::Ptr body_object(const std::string &body) {
+    try {
+        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+        return parser.parse(body.empty() ? std::string("{}") : body).extract<Object::Ptr>();
+    } catch (const Poco::BadCastException &) {
+        throw ApiError(400, "invalid_input", "the job must be a JSON object");
+    } catch (const Poco::Exception &e) {
+        throw ApiError(400, "invalid_input", "the job is not valid JSON: " + e.displayText());
+    }
+}
+
+NewJob new_job(const Object::Ptr &o, JobRuntime &jobs) {
+    for (const auto &[key, value] : *o) {
+        static const std::set<std::string> known = {"connector", "action", "input", "idempotency_key", "run_at",
+                                                    "max_attempts", "callback_url"};
+        if (!known.count(key)) throw ApiError(400, "invalid_input", "unknown field '" + key + "' in the job");
+    }
+    NewJob job;
+    if (!o->has("connector") || !o->get("connector").isString())
+        throw ApiError(400, "invalid_input", "the job needs \"connector\", a string");
+    if (!o->has("action") || !o->get("action").isString())
+        throw ApiError(400, "invalid_input", "the job needs \"action\", a string");
+    job.connector = o->getValue<std::string>("connector");
+    job.action = o->getValue<std::string>("action");
+    if (o->has("input")) {
+        const auto input = o->getObject("input");
+        if (!input) throw ApiError(400, "invalid_input", "\"input\" must be a JSON object");
+        std::ostringstream text;
+        input->stringify(text);
+        job.input = text.str();
+    }
+    if (o->has("idempotency_key")) {
+        const auto key = o->get("idempotency_key");
+        if (!key.isString() || key.toString().empty() || key.toString().size() > 200)
+            throw ApiError(400, "invalid_input", "\"idempotency_key\" must be a string of 1 to 200 characters");
+        job.idempotency_key = key.toString();
+    }
+    if (o->has("run_at")) job.run_at = parse_time(o->get("run_at"), "\"run_at\"");
+    const auto policy = jobs.scheduler().policy(job.connector);
+    job.max_attempts = policy ? policy->retry.max_attempts : 3;
+    if (o->has("max_attempts")) {
+        const auto v = o->get("max_attempts");
+        if (!v.isInteger() || v.convert<int>() < 1 || v.convert<int>() > 100)
+            throw ApiError(400, "invalid_input", "\"max_attempts\" must be an integer from 1 to 100");
+        job.max_attempts = v.convert<int>();
+    }
+    if (o->has("callback_url")) {
+        const auto url = o->get("callback_url").toString();
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+            throw ApiError(400, "invalid_input", "\"callback_url\" must be an http or https URL");
+        job.callback_url = url;
+    }
+    return job;
+}
+
+}  // namespace
+
+void add_job_routes(ApiRouter &router, ApiContext ctx) {
+    router.add("POST", "/api/v1/jobs", Scope::client, [ctx](const ApiRequest &req) {
+        auto job = new_job(body_object(req.body), ctx.jobs);
+        EnqueueResult r;
+        try {
+            r = ctx.jobs.submit(std::move(job));
+        } catch (const std::out_of_range &e) {
+            throw ApiError(404, "not_found", e.what());
+        } catch (const std::invalid_argument &e) {
+            throw ApiError(400, "invalid_input", e.what());
+        }
+        // 202: accepted and on disk; 200: this idempotency key already named a job.
+        auto out = ApiResponse::json(r.created ? 202 : 200, job_json(r.job));
+        out.headers["Location"] = "/api/v1/jobs/" + std::to_string(r.job.id);
+        return out;
+    });
+    router.add("GET", "/api/v1/jobs", Scope::client, [ctx](const ApiRequest &req) {
+        ListFilter filter;
+        if (const auto it = req.query.find("state"); it != req.query.end()) {
+            filter.state = job_state_from_string(it->second);
+            if (!filter.state)
+                throw ApiError(400, "invalid_input", "unknown state '" + it->second +
+                                                         "' (queued, running, succeeded, failed_retrying, dead, cancelled)");
+        }
+        if (const auto it = req.query.find("connector"); it != req.query.end()) filter.connector = it->second;
+        if (const auto it = req.query.find("since"); it != req.query.end()) filter.since = parse_time(it->second, "since");
+        if (const auto it = req.query.find("limit"); it != req.query.end()) {
+            int limit = 0;
+            if (!Poco::NumberParser::tryParse(it->second, limit) || limit < 1 || limit > kMaxListLimit)
+                throw ApiError(400, "invalid_input", "limit must be 1 to " + std::to_string(kMaxListLimit));
+            filter.limit = limit;
+        }
+        if (const auto it = req.query.find("cursor"); it != req.query.end()) filter.cursor = it->second;
+        Page page;
+        try {
+            page = ctx.jobs.store().list(filter);
+        } catch (const std::invalid_argument &e) {
+            throw ApiError(400, "invalid_input", e.what());
+        }
+        Array::Ptr list = new Array;
+        for (const auto &j : page.jobs) list->add(job_json(j));
+        Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        o->set("jobs", list);
+        if (page.next_cursor) o->set("next_cursor", *page.next_cursor);
+        return ApiResponse::json(200, o);
+    });
+    router.add("GET", "/api/v1/jobs/{id}", Scope::client, [ctx](const ApiRequest &req) {
+        const auto detail = ctx.jobs.store().get(job_id(req));
+        if (!detail) throw ApiError(404, "not_found", "no job " + req.params.at("id"));
+        return ApiResponse::json(200, detail_json(*detail));
+    });
+    router.add("POST", "/api/v1/jobs/{id}/cancel", Scope::client, [ctx](const ApiRequest &req) {
+        const auto id = job_id(req);
+        if (!ctx.jobs.store().get(id)) throw ApiError(404, "not_found", "no job " + req.params.at("id"));
+        if (!ctx.jobs.scheduler().cancel(id))
+            throw ApiError(409, "conflict", "job " + req.params.at("id") + " has already finished");
+        return ApiResponse::json(200, detail_json(*ctx.jobs.store().get(id)));
+    });
+    router.add("POST", "/api/v1/jobs/{id}/retry", Scope::client, [ctx](const ApiRequest &req) {
+        const auto id = job_id(req);
+        if (!ctx.jobs.store().get(id)) throw ApiError(404, "not_found", "no job " + req.params.at("id"));
+        if (!ctx.jobs.store().retry(id, ctx.jobs.scheduler().clock().now_ms()))
+            throw ApiError(409, "conflict", "job " + req.params.at("id") + " is neither dead nor cancelled");
+        ctx.jobs.scheduler().notify();
+        return ApiResponse::json(200, detail_json(*ctx.jobs.store().get(id)));
+    });
+}
+
+}  // namespace relais::host::http
