@@ -102,6 +102,15 @@ constexpr const char *kSchema = R"json({
           },
           "additionalProperties": false
         },
+        "jobs": {
+          "type": "object",
+          "properties": {
+            "workers": {"type": "integer", "minimum": 1, "maximum": 256},
+            "lease_seconds": {"type": "integer", "minimum": 5, "maximum": 86400},
+            "durability": {"enum": ["full", "normal"]}
+          },
+          "additionalProperties": false
+        },
         "tokens": {
           "type": "array",
           "items": {
@@ -874,6 +883,12 @@ HostConfig read_host(const Object::Ptr &host, const fs::path &base) {
         a.max_threads = unsigned_at(api, "max_threads", a.max_threads);
         a.max_queued = unsigned_at(api, "max_queued", a.max_queued);
         a.shutdown_grace_seconds = unsigned_at(api, "shutdown_grace_seconds", a.shutdown_grace_seconds);
+    }
+    if (const Object::Ptr jobs = host->getObject("jobs")) {
+        auto &j = config.jobs;
+        j.workers = unsigned_at(jobs, "workers", j.workers);
+        j.lease_seconds = unsigned_at(jobs, "lease_seconds", j.lease_seconds);
+        if (jobs->has("durability")) j.durability_full = string_at(jobs, "durability") == "full";
     }
     if (const Array::Ptr tokens = host->getArray("tokens")) {
         for (unsigned i = 0; i < tokens->size(); ++i) {

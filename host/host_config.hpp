@@ -16,6 +16,7 @@
 //       "log": {"format": "text", "level": "information", "levels": {"relais.plugin.chorus": "debug"}},
 //       "api": {"max_body_bytes": 10485760, "request_timeout_seconds": 30, "max_threads": 16,
 //               "max_queued": 64, "shutdown_grace_seconds": 20},
+//       "jobs": {"workers": 8, "lease_seconds": 60, "durability": "full"},
 //       "tokens": [{"name": "erp", "token": "${env:RELAIS_ERP_TOKEN}", "scopes": ["client"]}]
 //     },
 //     "connectors": {"chorus": {"enabled": true, "client_secret": "${env:CHORUS_SECRET}"}}
@@ -87,6 +88,15 @@ struct ApiConfig {
     unsigned max_threads = 16;
     unsigned max_queued = 64;
     unsigned shutdown_grace_seconds = 20;
+};
+
+// The durable jobs. durability "full" (the default) syncs every commit to disk, so an
+// accepted job survives a power cut; "normal" survives a kill of the host but may lose the
+// last commits in a power cut, for several times the throughput (see the README).
+struct JobsConfig {
+    unsigned workers = 8;
+    unsigned lease_seconds = 60;
+    bool durability_full = true;
 };
 
 // A bearer token accepted by the API. Names are unique, and so are values.

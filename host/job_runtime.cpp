@@ -131,7 +131,8 @@ ConnectorPolicy policy_for(const Connector &c) {
 }
 
 JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
-    : store_(std::make_unique<SqliteJobStore>(data_dir)), executor_(std::make_unique<Executor>(connectors_)) {
+    : store_(std::make_unique<SqliteJobStore>(data_dir, SqliteJobStoreOptions{options.synchronous, 5000})),
+      executor_(std::make_unique<Executor>(connectors_)) {
     SchedulerOptions s;
     s.owner = "relais-" + std::to_string(::getpid()) + "-" + std::to_string(clock_.now_ms());
     s.workers = options.workers;

@@ -27,12 +27,23 @@ http::ServerSettings server_settings(const HostConfig &host) {
 
 }  // namespace
 
+static JobRuntime::Options jobs_options(const JobsConfig &c) {
+    JobRuntime::Options o;
+    o.workers = static_cast<int>(c.workers);
+    o.lease_ms = static_cast<int64_t>(c.lease_seconds) * 1000;
+    o.synchronous = c.durability_full ? SqliteJobStoreOptions::Sync::full : SqliteJobStoreOptions::Sync::normal;
+    return o;
+}
+
 Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
+    : Service(config, std::move(plugin_dir), jobs_options(config.host.jobs)) {}
+
+Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRuntime::Options jobs)
     : config_(std::move(config)), redactor_(std::make_shared<Redactor>()), metrics_(RELAIS_VERSION),
       auth_(config_.host.tokens) {
     redactor_->add_all(config_.secret_values);
     store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
-    jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, JobRuntime::Options{});
+    jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, jobs);
 
     ConnectorManager::Options options;
     options.plugin_dir = config_.host.plugin_dir.empty() ? plugin_dir : config_.host.plugin_dir;

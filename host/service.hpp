@@ -20,8 +20,10 @@ namespace relais::host {
 
 class Service {
 public:
-    // `plugin_dir` is used when the configuration names none.
+    // `plugin_dir` is used when the configuration names none. The jobs' options come from
+    // host.jobs, or are given (benchmarks).
     Service(LoadedConfig config, std::filesystem::path plugin_dir);
+    Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRuntime::Options jobs);
     ~Service();
 
     // Loads and configures the plugins, then listens. Throws when the port cannot be bound.
