@@ -117,6 +117,7 @@ struct HostConfig {
                                        // configured: use --plugin-dir or default_plugin_directory()
     LogConfig log;
     ApiConfig api;
+    JobsConfig jobs;
     std::vector<ApiToken> tokens;  // in file order
 };
 
