@@ -138,6 +138,10 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     s.workers = options.workers;
     s.lease_ms = options.lease_ms;
     scheduler_ = std::make_unique<Scheduler>(*store_, *executor_, clock_, s);
+    scheduler_->set_on_finished([this](const Job &job) {
+        if (!job.callback_url) return;
+        if (const auto detail = store_->get(job.id)) callbacks_.post(*detail);
+    });
 }
 
 JobRuntime::~JobRuntime() { stop(0); }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "connector_manager.hpp"
+#include "jobs/callback_sender.hpp"
 #include "jobs/clock.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/sqlite_job_store.hpp"
@@ -66,6 +67,7 @@ private:
     std::unique_ptr<SqliteJobStore> store_;
     SystemClock clock_;
     std::unique_ptr<Executor> executor_;
+    CallbackSender callbacks_{CallbackSender::Options{}};  // outlives the scheduler that feeds it
     std::unique_ptr<Scheduler> scheduler_;
     ConnectorManager *connectors_ = nullptr;
 };

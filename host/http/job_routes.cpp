@@ -3,6 +3,7 @@
 #include "api_routes.hpp"
 
 #include "../job_runtime.hpp"
+#include "../jobs/job_json.hpp"
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
@@ -18,10 +19,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-std::string iso(int64_t ms) {
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
-}
-
 // An RFC 3339 time, or ms since the epoch as a number.
 int64_t parse_time(const Poco::Dynamic::Var &value, const std::string &field) {
     if (value.isNumeric()) return value.convert<int64_t>();
@@ -32,59 +29,6 @@ int64_t parse_time(const Poco::Dynamic::Var &value, const std::string &field) {
     } catch (const Poco::Exception &) {
         throw ApiError(400, "invalid_input", field + " must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
     }
-}
-
-Poco::Dynamic::Var json_or_text(const std::string &text) {
-    try {
-        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-        return parser.parse(text);
-    } catch (const Poco::Exception &) {
-        return text;
-    }
-}
-
-Object::Ptr job_json(const Job &j) {
-    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    o->set("id", j.id);
-    o->set("connector", j.connector);
-    o->set("action", j.action);
-    o->set("state", std::string(to_string(j.state)));
-    if (j.idempotency_key) o->set("idempotency_key", *j.idempotency_key);
-    o->set("attempts", j.attempts);
-    o->set("max_attempts", j.max_attempts);
-    o->set("run_at", iso(j.run_at));
-    o->set("created_at", iso(j.created_at));
-    o->set("updated_at", iso(j.updated_at));
-    if (j.cancel_requested) o->set("cancel_requested", true);
-    o->set("input", json_or_text(j.input));
-    if (j.result) o->set("result", json_or_text(*j.result));
-    if (j.last_error) {
-        Object::Ptr e = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        e->set("class", j.last_error->error_class);
-        e->set("message", j.last_error->message);
-        if (!j.last_error->detail.empty()) e->set("details", json_or_text(j.last_error->detail));
-        o->set("last_error", e);
-    }
-    if (j.callback_url) o->set("callback_url", *j.callback_url);
-    return o;
-}
-
-Object::Ptr detail_json(const JobDetail &d) {
-    auto o = job_json(d.job);
-    Array::Ptr attempts = new Array;
-    for (const auto &a : d.attempts) {
-        Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        item->set("number", a.number);
-        item->set("started_at", iso(a.started_at));
-        if (a.finished_at) item->set("finished_at", iso(*a.finished_at));
-        item->set("outcome", a.outcome ? *a.outcome : std::string("running"));
-        if (!a.message.empty()) item->set("message", a.message);
-        if (!a.detail.empty()) item->set("details", json_or_text(a.detail));
-        if (a.retry_after_ms) item->set("retry_after_ms", *a.retry_after_ms);
-        attempts->add(item);
-    }
-    o->set("attempt_history", attempts);
-    return o;
 }
 
 JobId job_id(const ApiRequest &req) {
@@ -163,7 +107,7 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
             throw ApiError(400, "invalid_input", e.what());
         }
         // 202: accepted and on disk; 200: this idempotency key already named a job.
-        auto out = ApiResponse::json(r.created ? 202 : 200, job_json(r.job));
+        auto out = ApiResponse::json(r.created ? 202 : 200, job_to_json(r.job));
         out.headers["Location"] = "/api/v1/jobs/" + std::to_string(r.job.id);
         return out;
     });
@@ -191,7 +135,7 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
             throw ApiError(400, "invalid_input", e.what());
         }
         Array::Ptr list = new Array;
-        for (const auto &j : page.jobs) list->add(job_json(j));
+        for (const auto &j : page.jobs) list->add(job_to_json(j));
         Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         o->set("jobs", list);
         if (page.next_cursor) o->set("next_cursor", *page.next_cursor);
@@ -200,14 +144,14 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
     router.add("GET", "/api/v1/jobs/{id}", Scope::client, [ctx](const ApiRequest &req) {
         const auto detail = ctx.jobs.store().get(job_id(req));
         if (!detail) throw ApiError(404, "not_found", "no job " + req.params.at("id"));
-        return ApiResponse::json(200, detail_json(*detail));
+        return ApiResponse::json(200, job_detail_to_json(*detail));
     });
     router.add("POST", "/api/v1/jobs/{id}/cancel", Scope::client, [ctx](const ApiRequest &req) {
         const auto id = job_id(req);
         if (!ctx.jobs.store().get(id)) throw ApiError(404, "not_found", "no job " + req.params.at("id"));
         if (!ctx.jobs.scheduler().cancel(id))
             throw ApiError(409, "conflict", "job " + req.params.at("id") + " has already finished");
-        return ApiResponse::json(200, detail_json(*ctx.jobs.store().get(id)));
+        return ApiResponse::json(200, job_detail_to_json(*ctx.jobs.store().get(id)));
     });
     router.add("POST", "/api/v1/jobs/{id}/retry", Scope::client, [ctx](const ApiRequest &req) {
         const auto id = job_id(req);
@@ -215,7 +159,7 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
         if (!ctx.jobs.store().retry(id, ctx.jobs.scheduler().clock().now_ms()))
             throw ApiError(409, "conflict", "job " + req.params.at("id") + " is neither dead nor cancelled");
         ctx.jobs.scheduler().notify();
-        return ApiResponse::json(200, detail_json(*ctx.jobs.store().get(id)));
+        return ApiResponse::json(200, job_detail_to_json(*ctx.jobs.store().get(id)));
     });
 }
 

@@ -488,6 +488,7 @@ void Scheduler::finish(const Job &job, std::optional<int64_t> retry_at, bool rec
         running_jobs_.erase(job.id);
         auto &state = connectors_[job.connector];
         --state.running;
+        state.retries.erase(state.retries.begin(), state.retries.upper_bound(clock_.now_ms()));  // past: no use
         if (retry_at) {
             state.retries.insert(*retry_at);
             // An empty mark must not hide the retry past its time.

@@ -433,6 +433,28 @@ TEST_CASE("scheduler: jobs over the quota wait and run within the rate, none fai
     }
 }
 
+TEST_CASE("scheduler: a connector at its daily cap waits for the next UTC day", "[scheduler]") {
+    Rig rig([](const Job &, JobContext &, int) { return ok(); });
+    auto p = policy();
+    p.quota = QuotaSettings{20, 3, 0};
+    rig.scheduler.set_policy("chorus", p);
+    for (int i = 0; i < 5; ++i) rig.enqueue("chorus");
+    rig.scheduler.start();
+    REQUIRE(rig.await_finished(3));
+    REQUIRE(rig.await_idle());
+    CHECK(rig.store.count(JobState::queued, "chorus") == 2);  // waiting, not failed
+    CHECK(rig.store.daily_usage("chorus", "2023-11-14") == 3);
+
+    constexpr int64_t kMidnight = 1'700'006'400'000;
+    rig.clock.set(kMidnight - 1);
+    REQUIRE(rig.await_idle());
+    CHECK(rig.store.count(JobState::queued, "chorus") == 2);
+    rig.clock.set(kMidnight);
+    REQUIRE(rig.await_finished(5));
+    CHECK(rig.store.daily_usage("chorus", "2023-11-15") == 2);
+    rig.scheduler.stop(0);
+}
+
 TEST_CASE("scheduler: a plugin asking quota per request is counted per request", "[scheduler]") {
     // Each job makes three upstream requests, asking for each; the quota is 6 requests a second.
     Journal grants;

@@ -6,6 +6,7 @@
 #include "serve_process.hpp"
 #include "temp_dir.hpp"
 
+#include "emulator_server.hpp"
 #include "jobs/sqlite_job_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -229,4 +230,29 @@ TEST_CASE("jobs: kill -9 with 2,000 jobs in flight loses none, and no effect is 
         ran_twice += runs == 2;
     }
     CHECK(ran_twice <= 8);  // at most the jobs running at the kill (the concurrency limit)
+}
+
+TEST_CASE("jobs: a finished job is posted to its callback_url, retried until it is taken", "[jobs][callback]") {
+    emulator::EmulatorServer erp;
+    erp.route("POST", "/hooks/relais", [](const emulator::Request &) { return emulator::Response::json(204, "{}"); });
+    erp.start();
+    erp.inject(emulator::Fault::unavailable(), 1);  // the ERP is down the first time
+
+    JobsHost host;
+    auto serve = host.serve();
+    HttpClient http(serve->url());
+    const auto body = R"({"connector":"diagnostics","action":"echo","input":{"n":7},"callback_url":")" +
+                      erp.base_url() + R"(/hooks/relais"})";
+    const auto id = http.post("/api/v1/jobs", kToken, body).json()->getValue<int64_t>("id");
+    REQUIRE(erp.wait_for_count("POST", "/hooks/relais", 2, std::chrono::seconds(20)));
+    const auto calls = erp.requests();
+    REQUIRE(calls.size() == 2);
+    CHECK(calls[0].status == 503);
+    CHECK(calls[1].status == 204);
+    CHECK(calls[1].headers.get("X-Relais-Job", "") == std::to_string(id));
+    Poco::JSON::Parser parser;
+    const auto delivered = parser.parse(calls[1].body).extract<Poco::JSON::Object::Ptr>();
+    CHECK(delivered->getValue<int64_t>("id") == id);
+    CHECK(delivered->getValue<std::string>("state") == "succeeded");
+    CHECK(delivered->getObject("result")->getValue<int>("n") == 7);
 }

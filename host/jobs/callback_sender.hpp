@@ -1,0 +1,52 @@
+// Delivers finished jobs to their callback_url: an HTTP POST of the job as JSON (as
+// GET /api/v1/jobs/{id} shows it), retried with growing delays until a 2xx answer or the
+// attempts run out. Delivery is best effort on top of the durable job: the job and its result
+// stay in the store whatever happens to its callback, and a callback not yet delivered when
+// the host stops is not sent after the restart (poll the job to be sure).
+#pragma once
+
+#include "job.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace relais::host {
+
+class CallbackSender {
+public:
+    struct Options {
+        int attempts = 5;
+        std::chrono::milliseconds first_delay{1000};  // doubled after each failed attempt
+        std::chrono::seconds timeout{10};
+    };
+
+    explicit CallbackSender(Options options);
+    ~CallbackSender();  // stops; undelivered callbacks are dropped (and logged)
+
+    // Queues the delivery of a finished job that has a callback_url.
+    void post(const JobDetail &job);
+
+private:
+    struct Delivery {
+        std::string url;
+        std::string body;
+        int64_t job_id;
+        int attempt = 0;
+        std::chrono::steady_clock::time_point due;
+    };
+    void run();
+    bool deliver(const Delivery &d) const;
+
+    Options options_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Delivery> queue_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace relais::host
