@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 
 #include <csignal>
 #include <fstream>
