@@ -107,7 +107,7 @@ constexpr const char *kSchema = R"json({
           "properties": {
             "workers": {"type": "integer", "minimum": 1, "maximum": 256},
             "lease_seconds": {"type": "integer", "minimum": 5, "maximum": 86400},
-            "durability": {"enum": ["full", "normal"]}
+            "durability": {"enum": ["full", "accepted", "normal"]}
           },
           "additionalProperties": false
         },
@@ -888,7 +888,7 @@ HostConfig read_host(const Object::Ptr &host, const fs::path &base) {
         auto &j = config.jobs;
         j.workers = unsigned_at(jobs, "workers", j.workers);
         j.lease_seconds = unsigned_at(jobs, "lease_seconds", j.lease_seconds);
-        if (jobs->has("durability")) j.durability_full = string_at(jobs, "durability") == "full";
+        if (jobs->has("durability")) j.durability = string_at(jobs, "durability");
     }
     if (const Array::Ptr tokens = host->getArray("tokens")) {
         for (unsigned i = 0; i < tokens->size(); ++i) {

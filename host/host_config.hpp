@@ -90,13 +90,14 @@ struct ApiConfig {
     unsigned shutdown_grace_seconds = 20;
 };
 
-// The durable jobs. durability "full" (the default) syncs every commit to disk, so an
-// accepted job survives a power cut; "normal" survives a kill of the host but may lose the
-// last commits in a power cut, for several times the throughput (see the README).
+// The durable jobs. durability: "accepted" (the default) syncs each enqueue to disk, so an
+// accepted job survives a power cut, and leaves later transitions unsynced (a job may run
+// again after a power cut); "full" syncs every commit; "normal" none (a kill of the host
+// still loses nothing, a power cut may lose the last commits). See the README.
 struct JobsConfig {
     unsigned workers = 8;
     unsigned lease_seconds = 60;
-    bool durability_full = true;
+    std::string durability = "accepted";
 };
 
 // A bearer token accepted by the API. Names are unique, and so are values.

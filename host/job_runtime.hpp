@@ -29,9 +29,9 @@ public:
     struct Options {
         int workers = 8;
         int64_t lease_ms = 60'000;
-        // full: every accepted job is on disk before 202, even across a power cut. normal: a
-        // kill -9 of the host still loses nothing (WAL), a power cut may lose the last commits.
-        SqliteJobStoreOptions::Sync synchronous = SqliteJobStoreOptions::Sync::full;
+        // See SqliteJobStoreOptions: every mode survives kill -9; "accepted" and "full" also
+        // keep every accepted job across a power cut.
+        SqliteJobStoreOptions::Sync synchronous = SqliteJobStoreOptions::Sync::accepted;
     };
 
     JobRuntime(const std::filesystem::path &data_dir, Options options);

@@ -31,7 +31,9 @@ static JobRuntime::Options jobs_options(const JobsConfig &c) {
     JobRuntime::Options o;
     o.workers = static_cast<int>(c.workers);
     o.lease_ms = static_cast<int64_t>(c.lease_seconds) * 1000;
-    o.synchronous = c.durability_full ? SqliteJobStoreOptions::Sync::full : SqliteJobStoreOptions::Sync::normal;
+    o.synchronous = c.durability == "full"     ? SqliteJobStoreOptions::Sync::full
+                    : c.durability == "normal" ? SqliteJobStoreOptions::Sync::normal
+                                               : SqliteJobStoreOptions::Sync::accepted;
     return o;
 }
 

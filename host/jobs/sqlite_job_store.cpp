@@ -269,6 +269,7 @@ void SqliteJobStore::open(const SqliteJobStoreOptions &options) {
                             mode + "\"); put the data directory on a local filesystem");
     db.exec(options.synchronous == SqliteJobStoreOptions::Sync::full ? "PRAGMA synchronous = FULL"
                                                                      : "PRAGMA synchronous = NORMAL");
+    sync_enqueues_ = options.synchronous == SqliteJobStoreOptions::Sync::accepted;
     // Every user of a Database is serialised by mutex_; nothing else can run yet.
     migrate();
 }
@@ -297,6 +298,22 @@ EnqueueResult SqliteJobStore::enqueue(const NewJob &job, int64_t now) {
     require(!job.idempotency_key || !job.idempotency_key->empty(), "an idempotency key may not be empty");
 
     std::lock_guard lock(mutex_);
+    // In "accepted" mode this commit, and the log before it, reach the disk before the caller
+    // answers 202; the other transitions stay unsynced.
+    struct SyncedCommit {
+        sqlite::Database &db;
+        bool on;
+        SyncedCommit(sqlite::Database &d, bool enable) : db(d), on(enable) {
+            if (on) db.exec("PRAGMA synchronous = FULL");
+        }
+        ~SyncedCommit() {
+            if (!on) return;
+            try {
+                db.exec("PRAGMA synchronous = NORMAL");
+            } catch (...) {
+            }
+        }
+    } synced(*db_, sync_enqueues_);
     return refusing_bad_data([&] {
         Transaction tx(*db_);
         // ON CONFLICT DO NOTHING covers the idempotency index, so two connections enqueuing

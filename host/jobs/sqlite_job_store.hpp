@@ -22,8 +22,13 @@ class Database;
 }
 
 struct SqliteJobStoreOptions {
-    enum class Sync { full, normal };
-    Sync synchronous = Sync::full;
+    // full: every commit is synced to disk. accepted: enqueues are synced (an accepted job
+    // survives a power cut) and the later transitions are not (after a power cut a job may
+    // find itself queued again and run once more: at-least-once covers it). normal: nothing
+    // is synced, which still survives any crash of the process, but a power cut may lose the
+    // last commits, accepted jobs included. Every mode survives kill -9.
+    enum class Sync { full, accepted, normal };
+    Sync synchronous = Sync::accepted;
     // How long a write waits for another connection's write lock before failing.
     int busy_timeout_ms = 5000;
 };
@@ -77,6 +82,7 @@ private:
     // One connection per store: an SQLite connection is not for concurrent use, so every call
     // holds this mutex for its whole transaction.
     std::mutex mutex_;
+    bool sync_enqueues_ = false;  // Sync::accepted
     std::unique_ptr<sqlite::Database> db_;
 };
 
