@@ -261,3 +261,22 @@ TEST_CASE("jobs: a finished job is posted to its callback_url, retried until it 
     CHECK(delivered->getValue<std::string>("state") == "succeeded");
     CHECK(delivered->getObject("result")->getValue<int>("n") == 7);
 }
+
+TEST_CASE("jobs: a synchronous call that finds the connector's quota used up gets 429 at once", "[jobs][quota]") {
+    JobsHost host(R"({"quota_per_second": 0.2})");  // one request per 5 s
+    auto serve = host.serve();
+    HttpClient http(serve->url());
+    auto r = http.post("/api/v1/connectors/diagnostics/actions/echo", kToken, "{}");
+    CHECK(r.status == 200);
+    r = http.post("/api/v1/connectors/diagnostics/actions/echo", kToken, "{}");
+    CHECK(r.status == 429);
+    CHECK_THAT(r.body, Catch::Contains("quota of connector diagnostics"));
+    const auto retry_after = std::stoi(r.header("Retry-After"));
+    CHECK(retry_after >= 1);
+    CHECK(retry_after <= 6);
+    // A job under the same quota waits instead of failing.
+    const auto id = http.post("/api/v1/jobs", kToken, job("echo", R"({"waited":true})")).json()->getValue<int64_t>("id");
+    const auto done = wait_final(http, id);
+    CHECK(done->getValue<std::string>("state") == "succeeded");
+    CHECK(done->getArray("attempt_history")->size() == 1);
+}
