@@ -59,6 +59,8 @@ public:
             .settings_schema(R"({
   "type": "object",
   "properties": {
+    "enabled": {"type": "boolean", "default": true,
+                "description": "When false, the host keeps its jobs queued and refuses its actions"},
     "greeting": {"type": "string", "default": "hello", "description": "Returned by the info action"},
     "max_sleep_ms": {"type": "integer", "minimum": 0, "maximum": 600000, "default": 10000,
                      "description": "Longest sleep the sleep action accepts"},
