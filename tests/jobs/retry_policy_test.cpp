@@ -32,7 +32,8 @@ TEST_CASE("retry: transient and internal errors retry 10 s apart until the attem
     const RetryPolicy policy;  // the defaults: 3 tries, 10 s apart
     CHECK(policy.max_attempts == 3);
     CHECK(policy.delay_ms == 10'000);
-    for (auto status : {RELAIS_TRANSIENT, RELAIS_INTERNAL, static_cast<relais_status>(99)}) {
+    // (An out-of-range number from a plugin never gets here: the host turns it into internal.)
+    for (auto status : {RELAIS_TRANSIENT, RELAIS_INTERNAL}) {
         CAPTURE(status);
         CHECK(is_retryable(status));
         CHECK(decide_retry(policy, failed(status, 1), T0, 0.5) == RetryDecision{Action::retry, T0 + 10'000});
