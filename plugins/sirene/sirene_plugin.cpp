@@ -1,86 +1,274 @@
-// sirene: INSEE's API Sirene 3.11, which finds a French company by its SIREN or SIRET number.
+// sirene: INSEE's API Sirene 3.11, which finds a French company by its SIREN or SIRET number,
+// for autofill while a user fills a customer or prospect form in the ERP.
 //
-// Settings only for now: the actions come in later work, and without a connection test the
-// helper reports the "Test" button as unsupported rather than pretending.
+// Actions:
+//   lookup       one SIRET or SIREN -> a normalised record (sirene_records.hpp) + the raw one
+//   lookup_many  up to 10,000 identifiers, batched into multi-criteria requests
+//                (sirene_batching.hpp), results in input order with per-item errors
+//   search       by name, postal code, NAF code, SIREN; paged by cursor, 100 per page at most
+// The "Test" button calls /informations with the key: key accepted, service UP.
 //
-// The settings follow the Akuiteo console guide, section 2.2. Left out: section 2.2.1 (adding
-// the Certigna root to the ERP's Java keystore), which is about the ERP's own TLS setup.
-// The guide's token came from the old api.insee.fr portal (closed in September 2025); the
-// current gateway takes an API key from portail-api.insee.fr instead, hence api_key.
+// Quota: INSEE allows 30 requests a minute. The host's quotas are per second and per day, so
+// this descriptor declares none and the connector paces itself (sirene_rate_limiter.hpp),
+// honouring INSEE's 429 and X-Rate-Limit-Reset. Numbers are checked locally first
+// (sirene_identifiers.hpp): a typo costs no quota. Lookups are cached (sirene_cache.hpp).
+//
+// Files: settings (sirene_settings), identifiers, records (parsing and normalisation, labels),
+// queries (q expressions), batching, rate limiter, cache, api (HTTP), lookups (the actions);
+// this file is the plugin glue. HTTP, TLS and error classes come from the SDK's support library.
+#include "sirene_lookups.hpp"
+#include "sirene_settings.hpp"
+
 #include <relais/plugin.hpp>
+#include <relais/support/http_client.hpp>
 
-#include <Poco/URI.h>
+#include <Poco/JSON/Array.h>
 
+#include <memory>
 #include <string>
 
+namespace relais::sirene {
 namespace {
 
-struct Settings {
-    bool enabled = false;
-    std::string api_key;
-    std::string base_url;
-    int64_t quota_per_minute = 30;
-    int64_t cache_ttl_seconds = 0;
+// The cache's durable store: the host's plugin state.
+class HostStateStore : public CacheStore {
+public:
+    explicit HostStateStore(Host host) : host_(host) {}
+    std::optional<std::string> load(const std::string &key) override { return host_.state_get(key); }
+    void save(const std::string &key, const std::string &value) override { host_.state_put(key, value); }
+
+private:
+    Host host_;
 };
+
+struct Runtime {
+    Settings settings;
+    std::shared_ptr<support::HttpClient> http;
+    std::shared_ptr<RateLimiter> limiter;
+    std::shared_ptr<LookupCache> cache;
+    std::shared_ptr<Lookups> lookups;
+};
+
+const char *const kLookupInput = R"json({
+  "type": "object",
+  "required": ["identifier"],
+  "properties": {
+    "identifier": {"type": "string", "description": "SIRET (14 digits) or SIREN (9 digits); spaces are allowed"},
+    "include_raw": {"type": "boolean", "default": true, "description": "Add INSEE's record as received, under raw"}
+  },
+  "additionalProperties": false
+})json";
+
+const char *const kLookupManyInput = R"json({
+  "type": "object",
+  "required": ["identifiers"],
+  "properties": {
+    "identifiers": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10000,
+                    "description": "SIRETs or SIRENs; results come back in this order, duplicates included"},
+    "include_raw": {"type": "boolean", "default": false, "description": "Add INSEE's record to each result, under raw"}
+  },
+  "additionalProperties": false
+})json";
+
+const char *const kSearchInput = R"json({
+  "type": "object",
+  "properties": {
+    "name": {"type": "string", "minLength": 2, "maxLength": 200, "description": "Words of the name, sign or usual name"},
+    "postal_code": {"type": "string", "pattern": "^[0-9]{5}$"},
+    "naf": {"type": "string", "description": "NAF rev. 2 activity code, 56.10C or 5610C"},
+    "siren": {"type": "string", "description": "The establishments of one company"},
+    "head_office_only": {"type": "boolean", "default": false},
+    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    "cursor": {"type": "string", "default": "*", "description": "next_cursor of the previous page; * for the first"},
+    "include_raw": {"type": "boolean", "default": false}
+  },
+  "anyOf": [{"required": ["name"]}, {"required": ["postal_code"]}, {"required": ["naf"]}, {"required": ["siren"]}],
+  "additionalProperties": false
+})json";
+
+bool flag(const Json &input, const char *key, bool fallback) {
+    if (!input->has(key)) return fallback;
+    const auto v = input->get(key);
+    if (!v.isBoolean()) throw invalid_input(std::string(key) + " must be true or false");
+    return v.extract<bool>();
+}
+
+std::optional<std::string> text(const Json &input, const char *key) {
+    if (!input->has(key) || input->isNull(key)) return std::nullopt;
+    const auto v = input->get(key);
+    if (!v.isString()) throw invalid_input(std::string(key) + " must be a string");
+    return v.extract<std::string>();
+}
 
 class Sirene {
 public:
-    static relais::Definition<Sirene> definition() {
-        return relais::Definition<Sirene>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
-                                          "INSEE API Sirene: French company data by SIREN or SIRET")
-            .settings_schema(R"json({
-  "type": "object",
-  "properties": {
-    "enabled": {"type": "boolean", "default": false,
-      "description": "Turns the connector on; the API key is required only then (seed: 'Utilisation de l'API SIRENE')"},
-    "api_key": {"type": "string", "secret": true,
-      "description": "API key of the application subscribed to API Sirene on portail-api.insee.fr, sent as X-INSEE-Api-Key-Integration (seed: 'Jeton pour l'API SIRENE')"},
-    "base_url": {"type": "string", "format": "uri", "default": "https://api.insee.fr/api-sirene/3.11",
-      "description": "Base URL of API Sirene 3.11 (no seed field: the ERP had it built in)"},
-    "quota_per_minute": {"type": "integer", "minimum": 1, "default": 30,
-      "description": "Requests per minute the subscription allows; INSEE's public plan allows 30 (no seed field)"},
-    "cache_ttl_seconds": {"type": "integer", "minimum": 0, "default": 0,
-      "description": "How long a company looked up is kept before asking INSEE again, 0 for never (no seed field)"}
-  },
-  "additionalProperties": false
-})json");
+    static Definition<Sirene> definition() {
+        return Definition<Sirene>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
+                                  "INSEE API Sirene: French company data by SIREN or SIRET, for autofill")
+            .settings_schema(settings_schema())
+            .action("lookup", "Finds one company by SIRET or SIREN and returns it ready for a form", kLookupInput,
+                    &Sirene::lookup)
+            .action("lookup_many", "Looks up to 10,000 SIRETs or SIRENs at once, batched; per-item results in order",
+                    kLookupManyInput, &Sirene::lookup_many)
+            .action("search", "Searches establishments by name, postal code, NAF code or SIREN, page by page",
+                    kSearchInput, &Sirene::search);
     }
 
-    explicit Sirene(relais::Host host) : host_(host) {}
+    explicit Sirene(Host host) : host_(host) {}
 
-    void configure(const relais::Json &settings) {
-        Settings s;
-        s.enabled = settings->optValue<bool>("enabled", false);
-        s.api_key = settings->optValue<std::string>("api_key", "");
-        s.base_url = settings->optValue<std::string>("base_url", "https://api.insee.fr/api-sirene/3.11");
-        s.quota_per_minute = settings->optValue<int64_t>("quota_per_minute", 30);
-        s.cache_ttl_seconds = settings->optValue<int64_t>("cache_ttl_seconds", 0);
+    void configure(const Json &json) {
+        Settings s = read_settings(json);
+        const auto previous = runtime_.get();
+        Runtime next;
 
-        // A disabled connector may be saved half-filled, as the ERP console allows.
-        if (s.enabled && s.api_key.empty()) throw relais::invalid_config("api_key is required when enabled is true");
-
-        // The old gateway (/entreprises/sirene/V3...) takes OAuth tokens, not API keys, and its
-        // portal closed in September 2025: an API key sent there can only be refused.
-        if (s.base_url.find("/entreprises/sirene/") != std::string::npos)
-            throw relais::invalid_config("base_url " + s.base_url + " is the old INSEE gateway, which takes no API key; " +
-                                         "remove base_url to use https://api.insee.fr/api-sirene/3.11");
-        try {
-            const Poco::URI uri(s.base_url);
-            if (uri.getScheme() != "https" && uri.getScheme() != "http")
-                throw relais::invalid_config("base_url must be an http or https URL");
-        } catch (const Poco::Exception &e) {
-            throw relais::invalid_config("base_url is not a valid URL: " + e.message());
+        // Keep what the new settings do not change: the connection pool, the quota already
+        // spent in this window (a reconfiguration must not reset it), the cached companies.
+        const bool same_http = previous && previous->settings.ca_file == s.ca_file &&
+                               previous->settings.connect_timeout == s.connect_timeout &&
+                               previous->settings.read_timeout == s.read_timeout;
+        if (same_http) {
+            next.http = previous->http;
+        } else {
+            support::HttpClientOptions options;
+            options.connect_timeout = s.connect_timeout;
+            options.read_timeout = s.read_timeout;
+            options.extra_ca_file = s.ca_file;
+            options.user_agent = std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION;
+            try {
+                next.http = std::make_shared<support::HttpClient>(options);
+            } catch (const Error &e) {
+                throw invalid_config(std::string("ca_file: ") + e.what());
+            }
         }
+        const bool same_quota = previous && previous->settings.quota_per_minute == s.quota_per_minute &&
+                                previous->settings.quota_window == s.quota_window;
+        next.limiter = same_quota ? previous->limiter
+                                  : std::make_shared<RateLimiter>(s.quota_per_minute,
+                                                                  std::chrono::duration_cast<std::chrono::milliseconds>(s.quota_window));
+        const bool same_cache = previous && previous->settings.base_url == s.base_url &&
+                                previous->settings.cache_ttl == s.cache_ttl &&
+                                previous->settings.cache_max_entries == s.cache_max_entries &&
+                                previous->settings.cache_in_state == s.cache_in_state;
+        if (same_cache) {
+            next.cache = previous->cache;
+        } else {
+            std::shared_ptr<CacheStore> store;
+            if (s.cache_in_state && s.cache_ttl.count() > 0) {
+                if (host_has_state())
+                    store = std::make_shared<HostStateStore>(host_);
+                else
+                    host_.warn("cache_in_state is set, but this host offers no plugin state: the cache stays in memory");
+            }
+            next.cache = std::make_shared<LookupCache>(static_cast<std::size_t>(s.cache_max_entries), s.cache_ttl, store);
+        }
+        auto api = std::make_shared<SireneApi>(s.base_url, s.api_key, next.http, next.limiter, host_);
+        next.lookups = std::make_shared<Lookups>(api, next.cache, static_cast<std::size_t>(s.batch_size), host_);
+        next.settings = std::move(s);
+        host_.debug(std::string("configured") + (next.settings.enabled ? "" : " (disabled)") + ", " +
+                    std::to_string(next.settings.quota_per_minute) + " requests per " +
+                    std::to_string(next.settings.quota_window.count()) + " s");
+        runtime_.set(std::move(next));
+    }
 
-        host_.debug(std::string("configured") + (s.enabled ? "" : " (disabled)"));
-        settings_.set(std::move(s));
+    TestReport test(Call &call) {
+        TestReport report;
+        const auto rt = runtime_.get();
+        if (!rt) {
+            report.fail("configuration", "the connector has not been configured", RELAIS_INVALID_CONFIG);
+            return report;
+        }
+        if (!rt->settings.enabled) {
+            report.fail("configuration", "the connector is disabled (enabled is false)", RELAIS_INVALID_CONFIG);
+            return report;
+        }
+        report.pass("configuration", "enabled, base_url " + rt->settings.base_url);
+        auto budget = budget_for(*rt, call);
+        const auto checked = rt->lookups->check(budget);
+        // Merge the steps: the report type only appends.
+        const auto steps = parse_object(checked.to_json(), RELAIS_INTERNAL, "test steps")->getArray("steps");
+        for (unsigned i = 0; steps && i < steps->size(); ++i) {
+            const auto step = steps->getObject(i);
+            if (step->getValue<bool>("ok"))
+                report.pass(step->getValue<std::string>("name"), step->getValue<std::string>("message"));
+            else
+                report.fail(step->getValue<std::string>("name"), step->getValue<std::string>("message"), checked.status());
+        }
+        return report;
+    }
+
+    Json lookup(const Json &input, Call &call) {
+        const auto rt = usable();
+        const auto identifier = text(input, "identifier");
+        if (!identifier) throw invalid_input("identifier is required: a SIRET (14 digits) or a SIREN (9 digits)");
+        auto budget = budget_for(*rt, call);
+        return rt->lookups->lookup(*identifier, flag(input, "include_raw", true), budget);
+    }
+
+    Json lookup_many(const Json &input, Call &call) {
+        const auto rt = usable();
+        const auto list = input->getArray("identifiers");
+        if (!list) throw invalid_input("identifiers is required: an array of SIRETs or SIRENs");
+        if (list->size() > 10000) throw invalid_input("identifiers has " + std::to_string(list->size()) + " items; at most 10000");
+        std::vector<std::string> inputs;
+        for (unsigned i = 0; i < list->size(); ++i) {
+            const auto v = list->get(i);
+            // The input's shape is the caller's error as a whole (the host's schema check says
+            // the same); only the numbers themselves get per-item errors.
+            if (!v.isString())
+                throw invalid_input("identifiers[" + std::to_string(i) + "] must be a string (a SIRET or SIREN)");
+            inputs.push_back(v.extract<std::string>());
+        }
+        auto budget = budget_for(*rt, call);
+        return rt->lookups->lookup_many(inputs, flag(input, "include_raw", false), budget,
+                                        [&call] { return call.cancelled(); });
+    }
+
+    Json search(const Json &input, Call &call) {
+        const auto rt = usable();
+        SearchCriteria criteria;
+        criteria.name = text(input, "name");
+        criteria.postal_code = text(input, "postal_code");
+        criteria.naf = text(input, "naf");
+        criteria.siren = text(input, "siren");
+        criteria.head_office_only = flag(input, "head_office_only", false);
+        const auto limit = input->optValue<int>("limit", 20);
+        if (limit < 1 || limit > 100) throw invalid_input("limit must be between 1 and 100");
+        const auto cursor = text(input, "cursor").value_or("*");
+        if (cursor.empty()) throw invalid_input("cursor must not be empty: use * for the first page");
+        auto budget = budget_for(*rt, call);
+        return rt->lookups->search(criteria, limit, cursor, flag(input, "include_raw", false), budget);
     }
 
 private:
-    relais::Host host_;
-    relais::Snapshot<Settings> settings_;
+    std::shared_ptr<const Runtime> usable() const {
+        auto rt = runtime_.get();
+        if (!rt) throw invalid_config("the sirene connector has not been configured");
+        if (!rt->settings.enabled) throw invalid_config("the sirene connector is disabled (enabled is false)");
+        return rt;
+    }
+
+    static Budget budget_for(const Runtime &rt, const Call &call) {
+        Budget b;
+        b.wait = std::chrono::duration_cast<std::chrono::milliseconds>(rt.settings.rate_limit_wait);
+        const auto remaining = call.remaining();
+        if (remaining != std::chrono::milliseconds::max()) b.call_deadline = std::chrono::steady_clock::now() + remaining;
+        return b;
+    }
+
+    bool host_has_state() const {
+        try {
+            host_.state_get("lookup/probe");
+            return true;
+        } catch (const Error &e) {
+            return e.status() != RELAIS_UNSUPPORTED;
+        }
+    }
+
+    Host host_;
+    Snapshot<Runtime> runtime_;
 };
 
 }  // namespace
+}  // namespace relais::sirene
 
-RELAIS_PLUGIN(Sirene)
+RELAIS_PLUGIN(relais::sirene::Sirene)

@@ -1,0 +1,71 @@
+// Calls to API Sirene: the key header, the quota (RateLimiter), 429s, one retry of transient
+// failures, and errors that say what to do.
+//
+// A 429 is waited out (X-Rate-Limit-Reset, else Retry-After, else a second) as long as the
+// call's budget allows (rate_limit_wait_seconds, and the host's deadline for the call); after
+// that the call fails with rate_limited and the delay to retry after. Any other answer is
+// returned for the caller to interpret (404 is "not found" for a lookup, "no hit" for a
+// search); fail() turns the rest into the right error class.
+#pragma once
+
+#include "sirene_rate_limiter.hpp"
+
+#include <relais/plugin.hpp>
+#include <relais/support/http_client.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace relais::sirene {
+
+// How long one call may wait for quota, and what it has spent.
+struct Budget {
+    std::chrono::milliseconds wait{60000};  // per request: rate_limit_wait_seconds
+    std::chrono::steady_clock::time_point call_deadline = std::chrono::steady_clock::time_point::max();  // the host's
+    uint64_t requests = 0;  // sent by this call
+
+    // The latest a request about to be sent may start.
+    std::chrono::steady_clock::time_point deadline() const {
+        const auto now = std::chrono::steady_clock::now();
+        return call_deadline - now < wait ? call_deadline : now + wait;
+    }
+};
+
+class SireneApi {
+public:
+
+    SireneApi(std::string base_url, std::string api_key, std::shared_ptr<support::HttpClient> http,
+              std::shared_ptr<RateLimiter> limiter, Host host);
+
+    // GET base_url + path (path starts with '/').
+    support::HttpResponse get(const std::string &path, const support::Fields &query, const std::string &what,
+                              Budget &budget);
+    // A multi-criteria search on /siret or /siren: GET, or a form POST when the query is long
+    // (INSEE answers 414 to long URIs; POST exists for that).
+    support::HttpResponse search(const std::string &collection, const support::Fields &params, const std::string &what,
+                                 Budget &budget);
+
+    // Throws the relais::Error an unexpected answer deserves.
+    [[noreturn]] void fail(const support::HttpResponse &response, const std::string &what) const;
+
+    const std::string &base_url() const { return base_url_; }
+    uint64_t requests() const { return requests_.load(); }
+    RateLimiter &limiter() { return *limiter_; }
+
+    // A form POST is used when the encoded parameters are longer than this.
+    static constexpr std::size_t kMaxGetQuery = 1800;
+
+private:
+    support::HttpResponse send(support::HttpRequest request, const std::string &what, Budget &budget);
+
+    std::string base_url_;
+    std::string api_key_;
+    std::shared_ptr<support::HttpClient> http_;
+    std::shared_ptr<RateLimiter> limiter_;
+    Host host_;
+    std::atomic<uint64_t> requests_{0};
+};
+
+}  // namespace relais::sirene

@@ -1,0 +1,242 @@
+// lookup through the host, over HTTPS against the emulator: the recorded and synthetic
+// companies, every kind of answer, and the failures that must not cost a request.
+#include "sirene_examples.hpp"
+#include "sirene_harness.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace relais;
+using namespace relais::test;
+
+namespace {
+
+std::string input(const std::string &identifier, bool raw = true) {
+    return "{\"identifier\":" + json_string(identifier) + ",\"include_raw\":" + (raw ? "true" : "false") + "}";
+}
+
+std::string str(const Poco::JSON::Object::Ptr &o, const std::string &key) { return o->getValue<std::string>(key); }
+
+}  // namespace
+
+TEST_CASE("sirene lookup: the recorded SIRET comes back normalised, with the raw record, in one request", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto r = h.ok("lookup", input("398 607 333 00059"));
+    CHECK(str(r, "siret") == "39860733300059");
+    CHECK(str(r, "name") == "BERTRAND GRONDIN");
+    CHECK(r->getValue<bool>("individual"));
+    CHECK(str(r->getObject("legal_form"), "label") == "Entrepreneur individuel");
+    CHECK(str(r->getObject("activity"), "code") == "56.10C");
+    CHECK(str(r->getObject("address"), "postal_code") == "97490");
+    CHECK(str(r, "state") == "closed");
+    CHECK(str(r, "closed_on") == "2016-04-01");
+    CHECK_FALSE(r->getValue<bool>("cached"));
+    CHECK(str(r->getObject("raw"), "siret") == "39860733300059");
+    CHECK(h.emulator().api_requests() == 1);
+    CHECK(h.emulator().server().count("GET", "/api-sirene/3.11/siret/{siret}") == 1);
+    // The key went in the header INSEE expects, and never in the URL.
+    const auto sent = h.emulator().server().requests().back();
+    CHECK(sent.headers.get("X-INSEE-Api-Key-Integration") == "relais-test-key");
+    CHECK(sent.query.empty());
+    CHECK_FALSE(h.ok("lookup", input("39860733300059", false))->has("raw"));
+}
+
+TEST_CASE("sirene lookup: a SIREN resolves to its head office in one request", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto siret = examples(h.data(), [](const Record &e) {
+        return head_office(e) && published(e) && ul(e, "categorieJuridiqueUniteLegale") != "1000";
+    })[0];
+    const auto r = h.ok("lookup", input(siret.substr(0, 9)));
+    CHECK(str(r, "siret") == siret);
+    CHECK(r->getValue<bool>("head_office"));
+    CHECK(str(r, "head_office_siret") == siret);
+    CHECK(h.emulator().api_requests() == 1);
+    const auto sent = h.emulator().server().requests().back();
+    CHECK(sent.path == "/api-sirene/3.11/siret");
+    CHECK_THAT(sent.query, Catch::Contains("etablissementSiege%3Atrue"));
+}
+
+TEST_CASE("sirene lookup: the recorded SIREN, with no establishment at hand, falls back to the legal unit", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto r = h.ok("lookup", input("809893225"));
+    CHECK(str(r, "source") == "legal_unit");
+    CHECK(str(r, "name") == "PAPANGOO");
+    CHECK(str(r->getObject("legal_form"), "code") == "5710");
+    CHECK(str(r, "head_office_siret") == "80989322500015");
+    CHECK(r->isNull("address"));
+    CHECK(h.emulator().api_requests() == 2);  // the head-office search (404), then /siren
+    CHECK(h.emulator().server().count("GET", "/api-sirene/3.11/siren/{siren}") == 1);
+}
+
+TEST_CASE("sirene lookup: individuals and companies are named by their rules", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto person = examples(h.data(), [](const Record &e) {
+        return published(e) && ul(e, "categorieJuridiqueUniteLegale") == "1000";
+    })[0];
+    const auto company = examples(h.data(), [](const Record &e) {
+        return published(e) && ul(e, "categorieJuridiqueUniteLegale") == "5710";
+    })[0];
+    const auto p = h.ok("lookup", input(person));
+    CHECK(p->getValue<bool>("individual"));
+    const auto expected_family = ul(p->getObject("raw"), "nomUsageUniteLegale").empty()
+                                     ? ul(p->getObject("raw"), "nomUniteLegale")
+                                     : ul(p->getObject("raw"), "nomUsageUniteLegale");
+    CHECK(str(p, "name") == ul(p->getObject("raw"), "prenomUsuelUniteLegale") + " " + expected_family);
+    CHECK(p->isNull("denomination"));
+    const auto c = h.ok("lookup", input(company));
+    CHECK_FALSE(c->getValue<bool>("individual"));
+    CHECK(str(c, "name") == ul(c->getObject("raw"), "denominationUniteLegale"));
+    CHECK(c->isNull("person"));
+    CHECK(str(c->getObject("legal_form"), "label") == "SAS, société par actions simplifiée");
+}
+
+TEST_CASE("sirene lookup: a closed establishment and a ceased company say so with the date", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto closed = examples(h.data(), [](const Record &e) {
+        return published(e) && ul(e, "etatAdministratifUniteLegale") == "A" && now(e, "etatAdministratifEtablissement") == "F";
+    })[0];
+    auto r = h.ok("lookup", input(closed));
+    CHECK_FALSE(r->getValue<bool>("active"));
+    CHECK(str(r, "state") == "closed");
+    CHECK(str(r, "closed_on") == now(r->getObject("raw"), "dateDebut"));
+    CHECK(str(r, "legal_unit_state") == "active");
+
+    const auto ceased = examples(h.data(), [](const Record &e) {
+        return published(e) && ul(e, "etatAdministratifUniteLegale") == "C";
+    })[0];
+    r = h.ok("lookup", input(ceased));
+    CHECK_FALSE(r->getValue<bool>("active"));
+    CHECK(str(r, "legal_unit_state") == "ceased");
+    CHECK(str(r, "state") == "closed");
+    const auto open = examples(h.data(), [](const Record &e) {
+        return published(e) && now(e, "etatAdministratifEtablissement") == "A" && ul(e, "etatAdministratifUniteLegale") == "A";
+    })[0];
+    r = h.ok("lookup", input(open));
+    CHECK(r->getValue<bool>("active"));
+    CHECK(r->isNull("closed_on"));
+}
+
+TEST_CASE("sirene lookup: partially diffusible data is returned as such, not as an error", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto siret = examples(h.data(), [](const Record &e) { return !published(e); })[0];
+    const auto r = h.ok("lookup", input(siret));
+    CHECK(str(r, "diffusion") == "partial");
+    CHECK(r->isNull("name"));
+    CHECK(r->getArray("masked_fields")->size() > 0);
+    CHECK(r->getObject("address")->getArray("lines")->size() == 0);
+    CHECK_FALSE(str(r->getObject("address"), "postal_code").empty());  // INSEE keeps the commune
+    CHECK(str(r->getObject("raw")->getObject("uniteLegale"), "nomUniteLegale") == "[ND]");
+}
+
+TEST_CASE("sirene lookup: the pre-2023 403 for a non-diffusible unit becomes a non_diffusible record", "[sirene][lookup]") {
+    HarnessOptions options;
+    options.non_diffusible_as_403 = true;
+    SireneHarness h(options);
+    const auto siret = examples(h.data(), [](const Record &e) { return !published(e); })[0];
+    const auto r = h.ok("lookup", input(siret));
+    CHECK(str(r, "diffusion") == "non_diffusible");
+    CHECK(str(r, "siret") == siret);
+    CHECK(r->isNull("name"));
+}
+
+TEST_CASE("sirene lookup: an unknown SIRET is not_found with INSEE's own message", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto r = h.call("lookup", input("73282932000074"));
+    CHECK(r.status == RELAIS_NOT_FOUND);
+    CHECK(r.message == "INSEE knows no establishment with SIRET 73282932000074 (INSEE: Aucun élément trouvé pour le siret "
+                       "73282932000074)");
+    CHECK(parse(r.detail_json)->getValue<std::string>("identifier") == "73282932000074");
+    const auto s = h.call("lookup", input("732829320"));
+    CHECK(s.status == RELAIS_NOT_FOUND);
+    CHECK_THAT(s.message, Catch::StartsWith("INSEE knows no company with SIREN 732829320"));
+}
+
+TEST_CASE("sirene lookup: malformed numbers are invalid_input and cost zero upstream calls", "[sirene][lookup]") {
+    SireneHarness h;
+    for (const char *bad : {"12345678900017", "123456789", "3986073330005", "39860733300O59", "", "35600000049838"}) {
+        INFO(bad);
+        const auto r = h.call("lookup", input(bad));
+        CHECK(r.status == RELAIS_INVALID_INPUT);
+        CHECK_FALSE(r.message.empty());
+        CHECK_FALSE(parse(r.detail_json)->getValue<std::string>("reason").empty());
+    }
+    CHECK(h.call("lookup", "{}").status == RELAIS_INVALID_INPUT);
+    CHECK(h.call("lookup", R"({"identifier":39860733300059})").status == RELAIS_INVALID_INPUT);  // a number, not a string
+    CHECK(h.emulator().api_requests() == 0);
+}
+
+TEST_CASE("sirene lookup: La Poste's SIRETs pass by their own rule and are asked for", "[sirene][lookup]") {
+    SireneHarness h;
+    auto r = h.ok("lookup", input("35600000049837"));  // not Luhn, digit sum 40
+    CHECK(str(r, "name") == "LA POSTE");
+    CHECK(str(r, "trade_name") == "BUREAU DE POSTE");
+    r = h.ok("lookup", input("35600000000048"));  // the head office, Luhn
+    CHECK(r->getValue<bool>("head_office"));
+    CHECK(str(r->getObject("address"), "city") == "PARIS");
+    r = h.ok("lookup", input("356000000"));
+    CHECK(str(r, "siret") == "35600000000048");
+    CHECK(h.emulator().api_requests() == 3);
+    CHECK(h.call("lookup", input("35600000049838")).status == RELAIS_INVALID_INPUT);
+    CHECK(h.emulator().api_requests() == 3);
+}
+
+TEST_CASE("sirene lookup: a replaced number (doublon, 301) is followed once and said", "[sirene][lookup]") {
+    SireneHarness h;
+    const auto &replacements = h.data().replacements();
+    REQUIRE_FALSE(replacements.empty());
+    for (const auto &[old_id, new_id] : replacements) {
+        if (old_id.size() != 14) continue;
+        const auto r = h.ok("lookup", input(old_id));
+        CHECK(str(r, "siret") == new_id);
+        CHECK(str(r->getObject("replaced"), "from") == old_id);
+        CHECK(str(r->getObject("replaced"), "to") == new_id);
+        break;
+    }
+}
+
+TEST_CASE("sirene lookup: a wrong key is unauthorized and says which setting to check", "[sirene][lookup]") {
+    SireneHarness h;
+    REQUIRE(h.configure(R"({"api_key":"not-the-key"})").ok());
+    const auto r = h.call("lookup", input("39860733300059"));
+    CHECK(r.status == RELAIS_UNAUTHORIZED);
+    CHECK_THAT(r.message, Catch::StartsWith("INSEE refused the API key for Sirene lookup of SIRET 39860733300059: HTTP 401"));
+    CHECK_THAT(r.message, Catch::Contains("check api_key"));
+    CHECK_THAT(r.message, !Catch::Contains("not-the-key"));
+}
+
+TEST_CASE("sirene lookup: without the test CA the emulator's certificate is refused as invalid_config", "[sirene][lookup][tls]") {
+    SireneHarness h;
+    REQUIRE(h.configure(R"({"ca_file":""})").ok());
+    const auto r = h.call("lookup", input("39860733300059"));
+    CHECK(r.status == RELAIS_INVALID_CONFIG);
+    CHECK_THAT(r.message, Catch::Contains("certificate verification failed for host localhost"));
+    CHECK(h.emulator().api_requests() == 0);
+    // A CA file that does not exist is refused at configure time, naming the setting.
+    const auto c = h.configure(R"({"ca_file":"/nonexistent/ca.pem"})");
+    CHECK(c.status == RELAIS_INVALID_CONFIG);
+    CHECK_THAT(c.message, Catch::StartsWith("ca_file: "));
+}
+
+TEST_CASE("sirene lookup: a disabled connector refuses actions, and the old gateway URL is refused", "[sirene][lookup]") {
+    SireneHarness h;
+    REQUIRE(h.configure(R"({"enabled":false})").ok());
+    const auto r = h.call("lookup", input("39860733300059"));
+    CHECK(r.status == RELAIS_INVALID_CONFIG);
+    CHECK_THAT(r.message, Catch::Contains("disabled"));
+    const auto old = h.configure(R"({"base_url":"https://api.insee.fr/entreprises/sirene/V3.11"})");
+    CHECK(old.status == RELAIS_INVALID_CONFIG);
+    CHECK(h.emulator().api_requests() == 0);
+}
+
+TEST_CASE("sirene lookup: an outage is transient and a timeout is reported as such", "[sirene][lookup]") {
+    SireneHarness h;
+    REQUIRE(h.configure(R"({"read_timeout_ms":300})").ok());
+    // Two hangs: the first try and its one retry both time out.
+    h.emulator().server().inject(relais::emulator::Fault::hang(std::chrono::seconds(30)), 2);
+    auto r = h.call("lookup", input("39860733300059"));
+    CHECK(r.status == RELAIS_TRANSIENT);
+    CHECK_THAT(r.message, Catch::Contains("no answer from localhost"));
+    // One 503 is retried once, transparently.
+    h.emulator().server().clear_faults();
+    h.emulator().server().inject(relais::emulator::Fault::unavailable());
+    CHECK(h.call("lookup", input("39860733300059")).ok());
+}
