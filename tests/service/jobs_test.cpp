@@ -222,7 +222,11 @@ TEST_CASE("jobs: kill -9 with 2,000 jobs in flight loses none, and no effect is 
             REQUIRE(j->getValue<std::string>("state") == "succeeded");
         }
         serve->signal(SIGTERM);
-        CHECK(serve->wait_exit() == 0);
+        {
+            const auto code = serve->wait_exit();
+            INFO(serve->transcript());
+            CHECK(code == 0);
+        }
     }
     // Every key's effect was applied exactly once; only jobs cut short by the kill ran twice.
     host::SqliteJobStore store(host.data);

@@ -162,7 +162,11 @@ TEST_CASE("service: settings changed at run time are validated, applied, and kep
         r = http.post("/api/v1/connectors/diagnostics/actions/info", kClientToken, "{}");
         CHECK(r.json()->getObject("result")->getValue<std::string>("greeting") == "salut");
         serve->signal(SIGTERM);
-        CHECK(serve->wait_exit() == 0);
+        {
+            const auto code = serve->wait_exit();
+            INFO(serve->transcript());
+            CHECK(code == 0);
+        }
     }
     auto serve = host.serve();
     HttpClient http(serve->url());
@@ -191,7 +195,11 @@ TEST_CASE("service: a secret never appears in a response or a log line", "[servi
     }
     CHECK_THAT(responses[1].body, Catch::Contains("[redacted]"));
     serve->signal(SIGTERM);
-    CHECK(serve->wait_exit() == 0);
+    {
+            const auto code = serve->wait_exit();
+            INFO(serve->transcript());
+            CHECK(code == 0);
+        }
     const auto lines = serve->output();
     CHECK(lines.size() > 3);
     for (const auto &line : lines) {
@@ -265,7 +273,11 @@ TEST_CASE("service: SIGTERM lets calls in flight finish, then exits 0", "[servic
     CHECK(failure.empty());
     CHECK(slow.status == 200);
     CHECK(slow.json()->getObject("result")->getValue<int>("slept_ms") == 1500);
-    CHECK(serve->wait_exit() == 0);
+    {
+            const auto code = serve->wait_exit();
+            INFO(serve->transcript());
+            CHECK(code == 0);
+        }
 }
 
 TEST_CASE("service: a new plugin version dropped in is loaded on reload while calls keep flowing", "[service][upgrade]") {

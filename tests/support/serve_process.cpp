@@ -101,6 +101,12 @@ std::vector<std::string> ServeProcess::output() const {
     return lines_;
 }
 
+std::string ServeProcess::transcript() const {
+    std::string all;
+    for (const auto &line : output()) all += line + "\n";
+    return all;
+}
+
 void ServeProcess::signal(int sig) { ::kill(pid_, sig); }
 
 int ServeProcess::wait_exit(std::chrono::milliseconds deadline) {

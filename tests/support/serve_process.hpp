@@ -27,6 +27,8 @@ public:
     bool wait_for_output(const std::string &text, std::chrono::milliseconds deadline = std::chrono::seconds(10));
     // Every line written so far, stdout and stderr interleaved as they arrived.
     std::vector<std::string> output() const;
+    // The same, as one text (for a failed check's message: a sanitizer's report shows there).
+    std::string transcript() const;
 
     void signal(int signal);
     // Waits for the process to end; returns its exit code, or -1 at the deadline.
