@@ -84,7 +84,7 @@ public:
     // A fresh connector instance (an empty cache, a fresh quota) with the quota window given.
     std::shared_ptr<host::PluginInstance> connector(int window_seconds) {
         const auto *plugin = registry_->find("sirene");
-        auto instance = host::PluginInstance::create(plugin->library);
+        auto instance = host::PluginInstance::create(plugin->lib);
         Poco::JSON::Object::Ptr s = new Poco::JSON::Object;
         s->set("enabled", true);
         s->set("api_key", "relais-test-key");
@@ -92,7 +92,7 @@ public:
         s->set("ca_file", ca_->ca_file().string());
         s->set("quota_window_seconds", window_seconds);
         s->set("rate_limit_wait_seconds", 120);
-        const auto resolved = host::resolve_settings(plugin->library->descriptor(), s);
+        const auto resolved = host::resolve_settings(plugin->lib->descriptor(), s);
         std::ostringstream text;
         resolved->stringify(text);
         const auto r = instance->configure(text.str());

@@ -78,7 +78,7 @@ void ConnectorManager::learn_secrets(const Connector &c) const {
 std::shared_ptr<Connector> ConnectorManager::configure_new(const LoadedPlugin &plugin, Object::Ptr source) {
     auto c = std::make_shared<Connector>();
     c->plugin = plugin;
-    const auto &d = plugin.library->descriptor();
+    const auto &d = plugin.lib->descriptor();
     c->settings_schema = std::make_shared<const JsonSchema>(JsonSchema::parse(d.settings_schema));
     for (const auto &a : d.actions)
         c->action_schemas[a.name] = std::make_shared<const JsonSchema>(JsonSchema::parse(a.input_schema));
@@ -121,8 +121,8 @@ ReloadReport ConnectorManager::rescan(bool first) {
     scan_options.reuse = [&current](const PluginManifest &m) -> const LoadedPlugin * {
         const auto it = current.find(m.name);
         if (it == current.end()) return nullptr;
-        const auto &lib = *it->second->plugin.library;
-        return lib.manifest().sha256 == m.sha256 && lib.path().filename() == m.library ? &it->second->plugin
+        const auto &lib = *it->second->plugin.lib;
+        return lib.manifest().sha256 == m.sha256 && lib.path().filename() == m.shared_object ? &it->second->plugin
                                                                                          : nullptr;
     };
     const auto registry = PluginRegistry::scan(options_.plugin_dir, scan_options);
@@ -133,7 +133,7 @@ ReloadReport ConnectorManager::rescan(bool first) {
     for (const auto &[name, plugin] : registry.plugins()) {
         const auto old = current.find(name);
         if (old != current.end() && old->second->plugin.instance == plugin.instance) {
-            report.unchanged.push_back(describe(*plugin.library));
+            report.unchanged.push_back(describe(*plugin.lib));
             continue;
         }
         const auto source = old != current.end() ? old->second->source : initial_source(name);
@@ -142,13 +142,13 @@ ReloadReport ConnectorManager::rescan(bool first) {
             // The new version does not accept the settings the running one works with.
             std::string why;
             for (const auto &p : c->problems) why += (why.empty() ? "" : "; ") + p;
-            report.refused.push_back({plugin.library->path().filename().string(),
+            report.refused.push_back({plugin.lib->path().filename().string(),
                                       "refused: the current settings of " + name + " are invalid for " +
-                                          plugin.library->descriptor().version + ": " + why + " (" +
-                                          describe(*old->second->plugin.library) + " keeps serving)"});
+                                          plugin.lib->descriptor().version + ": " + why + " (" +
+                                          describe(*old->second->plugin.lib) + " keeps serving)"});
             continue;
         }
-        report.loaded.push_back(describe(*plugin.library));
+        report.loaded.push_back(describe(*plugin.lib));
         if (!c->problems.empty()) {
             std::string why;
             for (const auto &p : c->problems) why += (why.empty() ? "" : "; ") + p;
@@ -197,7 +197,7 @@ ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object
     auto next = std::make_shared<Connector>(*current);
     next->source = incoming;
     try {
-        next->settings = resolve_settings(current->plugin.library->descriptor(), incoming);
+        next->settings = resolve_settings(current->plugin.lib->descriptor(), incoming);
     } catch (const SettingsError &e) {
         return {RELAIS_INVALID_CONFIG, e.problems()};
     }

@@ -43,7 +43,7 @@ struct Connector {
     Poco::JSON::Object::Ptr settings;           // validated, defaults applied; null when invalid
     Poco::JSON::Object::Ptr adjustments;        // what configure returned (e.g. effective quotas)
 
-    const std::string &name() const { return plugin.library->descriptor().name; }
+    const std::string &name() const { return plugin.lib->descriptor().name; }
     // The effective settings with every secret replaced by kRedactedValue.
     Poco::JSON::Object::Ptr redacted_settings() const;
 };

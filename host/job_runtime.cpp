@@ -91,7 +91,7 @@ private:
 };
 
 ConnectorPolicy policy_for(const Connector &c) {
-    const auto &d = c.plugin.library->descriptor();
+    const auto &d = c.plugin.lib->descriptor();
     ConnectorPolicy p;
     p.quota_per_action = !d.quota_per_request;
     for (const auto &q : d.quotas) {

@@ -61,7 +61,7 @@ PluginManifest read_manifest(const fs::path &library) {
     PluginManifest m;
     m.name = text("name");
     m.version = text("version");
-    m.library = text("library");
+    m.shared_object = text("library");
     m.sha256 = text("sha256");
 
     auto abi = root->getObject("abi");
@@ -79,8 +79,8 @@ PluginManifest read_manifest(const fs::path &library) {
         throw LoadError(file, "manifest names the plugin \"" + m.name + "\", which is not [a-z][a-z0-9_]{0,31}");
     if (!SemVer::parse(m.version))
         throw LoadError(file, "manifest version \"" + m.version + "\" is not a semantic version");
-    if (m.library != file)
-        throw LoadError(file, "manifest " + manifest_name + " describes library \"" + m.library + "\", not this file");
+    if (m.shared_object != file)
+        throw LoadError(file, "manifest " + manifest_name + " describes library \"" + m.shared_object + "\", not this file");
     if (m.sha256.size() != 64 || m.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
         throw LoadError(file, "manifest sha256 is not 64 lower-case hex digits");
     return m;

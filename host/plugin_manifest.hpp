@@ -14,7 +14,7 @@ struct PluginManifest {
     std::string version;
     uint32_t abi_min = 0;
     uint32_t abi_max = 0;
-    std::string library;  // file name of the library, relative to the manifest
+    std::string shared_object;  // file name of the library, relative to the manifest
     std::string sha256;   // lower-case hex of the library's bytes
 };
 

@@ -70,11 +70,11 @@ PluginRegistry PluginRegistry::scan(const fs::path &directory, const ScanOptions
                 }
             }
             std::shared_ptr<const PluginLibrary> library =
-                reused ? reused->library : PluginLibrary::load(path, options.shadow_dir);
+                reused ? reused->lib : PluginLibrary::load(path, options.shadow_dir);
             const auto &name = library->descriptor().name;
             const auto existing = registry.plugins_.find(name);
-            if (existing != registry.plugins_.end() && !newer(*library, *existing->second.library)) {
-                const auto &old = *existing->second.library;
+            if (existing != registry.plugins_.end() && !newer(*library, *existing->second.lib)) {
+                const auto &old = *existing->second.lib;
                 registry.refusals_.push_back({file, "plugin '" + name + "' " + library->descriptor().version +
                                                         " ignored: " + old.path().filename().string() +
                                                         " provides " + old.descriptor().version});
@@ -83,7 +83,7 @@ PluginRegistry PluginRegistry::scan(const fs::path &directory, const ScanOptions
             // init before replacing, so a newer library that fails init leaves the older one in place
             auto instance = reused ? reused->instance : PluginInstance::create(library, options.backend);
             if (existing != registry.plugins_.end()) {
-                const auto &old = *existing->second.library;
+                const auto &old = *existing->second.lib;
                 registry.refusals_.push_back({old.path().filename().string(),
                                               "plugin '" + name + "' " + old.descriptor().version + " ignored: " +
                                                   file + " provides " + library->descriptor().version});

@@ -20,7 +20,7 @@ struct Refusal {
 };
 
 struct LoadedPlugin {
-    std::shared_ptr<const PluginLibrary> library;
+    std::shared_ptr<const PluginLibrary> lib;
     std::shared_ptr<PluginInstance> instance;
 };
 

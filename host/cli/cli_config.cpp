@@ -59,7 +59,7 @@ std::vector<std::string> check_connector(const std::string &label, const host::P
     const host::LoadedPlugin *plugin = registry.find(name);
     if (!plugin)
         return {prefix + "no plugin named " + name + " in " + plugin_dir.string() + refusal_of(registry, name)};
-    const auto &descriptor = plugin->library->descriptor();
+    const auto &descriptor = plugin->lib->descriptor();
     add_declared_secrets(descriptor, section, secrets);
     Object::Ptr settings;
     try {

@@ -89,7 +89,7 @@ int list(const GlobalOptions &global, const std::vector<std::string> &args) {
         Object::Ptr root = new Object;
         root->set("plugin_dir", global.plugin_dir.string());
         Array::Ptr plugins = new Array, refused = new Array;
-        for (const auto &[name, p] : registry.plugins()) plugins->add(plugin_summary(*p.library));
+        for (const auto &[name, p] : registry.plugins()) plugins->add(plugin_summary(*p.lib));
         for (const auto &r : registry.refusals()) {
             Object::Ptr o = new Object;
             o->set("file", r.file);
@@ -106,9 +106,9 @@ int list(const GlobalOptions &global, const std::vector<std::string> &args) {
     std::cout << std::left << std::setw(14) << "NAME" << std::setw(10) << "VERSION" << std::setw(5) << "ABI"
               << std::setw(22) << "FILE" << "DESCRIPTION\n";
     for (const auto &[name, p] : registry.plugins()) {
-        const auto &d = p.library->descriptor();
+        const auto &d = p.lib->descriptor();
         std::cout << std::left << std::setw(14) << d.name << std::setw(10) << d.version << std::setw(5)
-                  << p.library->abi_version() << std::setw(22) << p.library->path().filename().string()
+                  << p.lib->abi_version() << std::setw(22) << p.lib->path().filename().string()
                   << d.description << "\n";
     }
     if (registry.plugins().empty()) std::cout << "(no plugins in " << global.plugin_dir.string() << ")\n";
@@ -157,7 +157,7 @@ int show(const GlobalOptions &global, const std::vector<std::string> &args) {
         print_refusals(registry);
         return kExitFailure;
     }
-    const auto &lib = *plugin->library;
+    const auto &lib = *plugin->lib;
     if (vm->count("json")) {
         Poco::JSON::Stringifier::stringify(plugin_details(lib), std::cout, 2);
         std::cout << "\n";

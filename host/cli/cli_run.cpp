@@ -69,7 +69,7 @@ Prepared prepare(const GlobalOptions &global, const std::string &name, const std
     }
     Object::Ptr settings;
     try {
-        settings = host::resolve_settings(p.plugin->library->descriptor(), connector_section(global, config_path, name));
+        settings = host::resolve_settings(p.plugin->lib->descriptor(), connector_section(global, config_path, name));
     } catch (const host::SettingsError &e) {
         std::cerr << "relais: connector " << name << " has invalid settings"
                   << (config_path.empty() ? "" : " in " + config_path) << ":\n";
@@ -78,7 +78,7 @@ Prepared prepare(const GlobalOptions &global, const std::string &name, const std
         return p;
     }
     global.redactor->add_all(
-        host::secret_values(host::JsonSchema::parse(p.plugin->library->descriptor().settings_schema), settings));
+        host::secret_values(host::JsonSchema::parse(p.plugin->lib->descriptor().settings_schema), settings));
     std::ostringstream text;
     Poco::JSON::Stringifier::condense(settings, text);
     const auto result = p.plugin->instance->configure(text.str());
@@ -154,10 +154,10 @@ int exec_command(const GlobalOptions &global, const std::vector<std::string> &ar
     auto p = prepare(global, name, (*vm)["config"].as<std::string>());
     if (p.exit_code != kExitOk) return p.exit_code;
 
-    const auto *action = p.plugin->library->descriptor().find_action(action_name);
+    const auto *action = p.plugin->lib->descriptor().find_action(action_name);
     if (!action) {
         std::cerr << "relais: plugin " << name << " has no action '" << action_name << "'";
-        const auto &actions = p.plugin->library->descriptor().actions;
+        const auto &actions = p.plugin->lib->descriptor().actions;
         for (size_t i = 0; i < actions.size(); ++i) std::cerr << (i ? ", " : " (actions: ") << actions[i].name;
         std::cerr << (actions.empty() ? " (it has no actions yet)\n" : ")\n");
         return host::exit_code_for(RELAIS_UNSUPPORTED);

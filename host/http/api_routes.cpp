@@ -76,7 +76,7 @@ Object::Ptr test_json(const TestRecord &t) {
 }
 
 Object::Ptr connector_json(const Connector &c, const ConnectorManager &m, bool details) {
-    const auto &lib = *c.plugin.library;
+    const auto &lib = *c.plugin.lib;
     const auto &d = lib.descriptor();
     Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     o->set("name", d.name);

@@ -29,7 +29,7 @@ struct Loaded {
         REQUIRE(p);
         instance = p->instance;
         Poco::JSON::Parser parser;
-        auto resolved = host::resolve_settings(p->library->descriptor(),
+        auto resolved = host::resolve_settings(p->lib->descriptor(),
                                                parser.parse(settings).extract<Poco::JSON::Object::Ptr>());
         std::ostringstream text;
         resolved->stringify(text);
@@ -102,7 +102,7 @@ TEST_CASE("calls: settings are checked against the schema before configure", "[c
     test::TempDir dir;
     test::copy_plugin(test::built_plugin_dir(), "diagnostics", dir.path());
     const auto registry = host::PluginRegistry::scan(dir.path());
-    const auto &descriptor = registry.find("diagnostics")->library->descriptor();
+    const auto &descriptor = registry.find("diagnostics")->lib->descriptor();
     Poco::JSON::Parser parser;
     auto bad = parser.parse(R"({"max_sleep_ms":-5,"colour":"blue","secret_token":"s3cr3t-value"})")
                    .extract<Poco::JSON::Object::Ptr>();

@@ -35,11 +35,11 @@ TEST_CASE("loader: every built plugin loads with its descriptor", "[loader]") {
         INFO(name);
         const auto *plugin = registry.find(name);
         REQUIRE(plugin);
-        CHECK(plugin->library->descriptor().name == name);
-        CHECK(plugin->library->abi_version() == 1);
-        CHECK_FALSE(plugin->library->descriptor().settings_schema.empty());
+        CHECK(plugin->lib->descriptor().name == name);
+        CHECK(plugin->lib->abi_version() == 1);
+        CHECK_FALSE(plugin->lib->descriptor().settings_schema.empty());
     }
-    const auto &diag = registry.find("diagnostics")->library->descriptor();
+    const auto &diag = registry.find("diagnostics")->lib->descriptor();
     CHECK(diag.version == "1.0.0");
     CHECK(diag.find_action("echo"));
     CHECK(diag.has_test);
@@ -165,7 +165,7 @@ TEST_CASE("loader: two libraries with the same plugin name: the higher version w
         copy_plugin(test_plugin_case_dir("diagnostics_v2"), "diagnostics-2.0.0", dir.path());
         const auto registry = host::PluginRegistry::scan(dir.path());
         REQUIRE(registry.find("diagnostics"));
-        CHECK(registry.find("diagnostics")->library->descriptor().version == "2.0.0");
+        CHECK(registry.find("diagnostics")->lib->descriptor().version == "2.0.0");
         CHECK(refusal_of(registry, "diagnostics.so") ==
               "plugin 'diagnostics' 1.0.0 ignored: diagnostics-2.0.0.so provides 2.0.0");
     }
@@ -173,7 +173,7 @@ TEST_CASE("loader: two libraries with the same plugin name: the higher version w
         copy_plugin(test_plugin_case_dir("diagnostics_copy"), "diagnostics-copy", dir.path());
         const auto registry = host::PluginRegistry::scan(dir.path());
         REQUIRE(registry.find("diagnostics"));
-        CHECK(registry.find("diagnostics")->library->path().filename() == "diagnostics-copy.so");
+        CHECK(registry.find("diagnostics")->lib->path().filename() == "diagnostics-copy.so");
         CHECK(refusal_of(registry, "diagnostics.so") ==
               "plugin 'diagnostics' 1.0.0 ignored: diagnostics-copy.so provides 1.0.0");
     }
