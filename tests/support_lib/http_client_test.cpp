@@ -193,3 +193,26 @@ TEST_CASE("support http: a URL that is not absolute http(s) is refused before an
     CHECK_THROWS_AS(http.send(HttpRequest::get("/relative/path")), std::invalid_argument);
     CHECK_THROWS_AS(http.send(HttpRequest::get("ftp://example.org/x")), std::invalid_argument);
 }
+
+TEST_CASE("support http: a POST is never sent twice and takes a new connection, unless marked idempotent", "[support][http]") {
+    EmulatorServer server;
+    server.route("POST", "/deposit", ok());
+    server.start();
+    HttpClient http;
+    REQUIRE(http.send(HttpRequest::post(server.base_url() + "/deposit").json(Json(new Poco::JSON::Object))).status == 200);
+    REQUIRE(http.send(HttpRequest::post(server.base_url() + "/deposit").json(Json(new Poco::JSON::Object))).status == 200);
+    CHECK(http.connections_opened() == 2);  // no reuse for a request that must not be repeated
+
+    // The server takes the request, then drops the connection: the client must not resend it.
+    server.inject(Fault::reset());
+    const auto e = expect_transport_error(http, HttpRequest::post(server.base_url() + "/deposit").json(Json(new Poco::JSON::Object)));
+    CHECK(e.kind() == TransportError::Kind::reset);
+    CHECK(server.count("POST", "/deposit") == 3);
+
+    // A read-only POST (Chorus Pro searches are POSTs) may be marked idempotent: reused and retried.
+    auto search = [&] { return HttpRequest::post(server.base_url() + "/deposit").json(Json(new Poco::JSON::Object)).mark_idempotent(true); };
+    REQUIRE(http.send(search()).status == 200);
+    const auto opened = http.connections_opened();
+    REQUIRE(http.send(search()).status == 200);
+    CHECK(http.connections_opened() == opened);
+}

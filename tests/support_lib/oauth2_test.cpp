@@ -253,3 +253,37 @@ TEST_CASE("support oauth2: an answer without access_token or an incomplete confi
     config.client_secret.clear();
     CHECK_THROWS_AS(OAuth2ClientCredentials(http, config), Error);
 }
+
+TEST_CASE("support oauth2: a token kept by an earlier process is adopted while it has time left", "[support][oauth2]") {
+    TokenServer s;
+    HttpClient http;
+    std::string saved_value;
+    std::chrono::system_clock::time_point saved_expiry{};
+    auto config = config_for(s);
+    config.renew_before_expiry = std::chrono::seconds(240);
+    config.on_token = [&](const std::string &value, const std::string &, std::chrono::system_clock::time_point expires) {
+        saved_value = value;
+        saved_expiry = expires;
+    };
+    {
+        OAuth2ClientCredentials first(http, config);
+        CHECK(first.token().value == "token-1");
+    }
+    CHECK(saved_value == "token-1");
+    const auto left = saved_expiry - std::chrono::system_clock::now();
+    CHECK(left > std::chrono::seconds(3500));
+    CHECK(left <= std::chrono::seconds(3600));
+
+    // The next process: no request while the kept token is good.
+    OAuth2ClientCredentials second(http, config);
+    CHECK(second.adopt(saved_value, "Bearer", saved_expiry));
+    CHECK(second.token().value == "token-1");
+    CHECK(s.requests() == 1);
+    CHECK_FALSE(second.adopt("token-x", "Bearer", saved_expiry));  // one is cached already
+
+    // A kept token inside the renewal margin is not worth adopting.
+    OAuth2ClientCredentials third(http, config);
+    CHECK_FALSE(third.adopt("token-old", "Bearer", std::chrono::system_clock::now() + std::chrono::seconds(100)));
+    CHECK_FALSE(third.adopt("", "Bearer", saved_expiry));
+    CHECK(third.token().value == "token-2");
+}

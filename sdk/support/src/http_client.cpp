@@ -37,6 +37,16 @@ HttpRequest HttpRequest::post(std::string url) {
     return r;
 }
 
+bool HttpRequest::is_idempotent() const {
+    if (idempotent) return *idempotent;
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" || method == "DELETE";
+}
+
+HttpRequest &HttpRequest::mark_idempotent(bool value) {
+    idempotent = value;
+    return *this;
+}
+
 HttpRequest &HttpRequest::header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
@@ -118,6 +128,10 @@ TransportError translate(const Poco::Exception &e, const Origin &o, const std::s
             return {Kind::tls_verification, host,
                     "certificate verification failed for host " + host + ": " +
                         (verify_error.empty() ? e.message() : verify_error)};
+        // OpenSSL 3 reports a peer that vanished mid-connection as "unexpected eof": a reset,
+        // not a handshake problem (the request may have been taken).
+        if (e.message().find("unexpected eof") != std::string::npos)
+            return {Kind::reset, host, "the TLS connection to " + where(o) + " was closed unexpectedly (" + e.message() + ")"};
         return {Kind::tls, host, "TLS failure with " + where(o) + ": " + e.displayText()};
     }
     if (dynamic_cast<const Poco::Net::ConnectionRefusedException *>(&e))
@@ -145,8 +159,8 @@ struct HttpClient::Impl {
     std::mutex mutex;
     std::map<std::string, std::vector<IdleSession>> idle;
 
-    std::unique_ptr<Session> acquire(const Origin &origin, bool &reused) {
-        {
+    std::unique_ptr<Session> acquire(const Origin &origin, bool may_reuse, bool &reused) {
+        if (may_reuse) {
             std::lock_guard lock(mutex);
             auto &pool = idle[origin.key()];
             const auto now = SteadyClock::now();
@@ -240,7 +254,8 @@ HttpResponse HttpClient::send(const HttpRequest &request) {
     for (int attempt = 0;; ++attempt) {
         detail::take_verify_error();  // a stale reason from an earlier handshake must not be reported
         bool reused = false;
-        auto session = impl_->acquire(origin, reused);
+        const bool idempotent = request.is_idempotent();
+        auto session = impl_->acquire(origin, idempotent, reused);
         try {
             bool keep_alive = false;
             HttpResponse response = impl_->exchange(*session, origin, request, keep_alive);
@@ -252,7 +267,7 @@ HttpResponse HttpClient::send(const HttpRequest &request) {
             const auto verify_error = detail::take_verify_error();
             session.reset();
             // A kept-alive connection the server closed meanwhile: once more on a new one.
-            if (reused && attempt == 0 && stale_connection(e)) continue;
+            if (reused && idempotent && attempt == 0 && stale_connection(e)) continue;
             throw translate(e, origin, verify_error, impl_->options);
         } catch (const std::exception &e) {
             throw TransportError(TransportError::Kind::other, origin.host,

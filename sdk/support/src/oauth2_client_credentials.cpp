@@ -53,6 +53,14 @@ AccessToken OAuth2ClientCredentials::token() {
     lock.unlock();
     try {
         AccessToken fresh = fetch();
+        if (config_.on_token) {
+            try {
+                config_.on_token(fresh.value, fresh.type,
+                                 system_clock::now() + duration_cast<system_clock::duration>(fresh.expires_at - now()));
+            } catch (...) {
+                // Keeping a copy is an optimisation; the token itself is good.
+            }
+        }
         lock.lock();
         current_ = fresh;
         renewing_ = false;
@@ -78,6 +86,22 @@ void OAuth2ClientCredentials::invalidate(const std::string &rejected) {
 void OAuth2ClientCredentials::clear() {
     std::lock_guard lock(mutex_);
     current_.reset();
+}
+
+bool OAuth2ClientCredentials::adopt(const std::string &value, const std::string &type,
+                                    system_clock::time_point expires_at) {
+    const auto remaining = duration_cast<steady_clock::duration>(expires_at - system_clock::now());
+    if (value.empty() || remaining <= config_.renew_before_expiry) return false;
+    std::lock_guard lock(mutex_);
+    if (current_ || renewing_) return false;
+    AccessToken token;
+    token.value = value;
+    token.type = type.empty() ? "Bearer" : type;
+    token.obtained_at = now();
+    token.expires_at = token.obtained_at + remaining;
+    token.renew_at = token.expires_at - config_.renew_before_expiry;
+    current_ = token;
+    return true;
 }
 
 std::uint64_t OAuth2ClientCredentials::requests() const {

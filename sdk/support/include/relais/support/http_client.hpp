@@ -32,6 +32,13 @@ struct HttpRequest {
     Fields headers;
     std::string body;
     std::string content_type;  // sent when non-empty (or when there is a body)
+    // Whether sending it twice does no harm (RFC 9110 9.2.2); by default, from the method
+    // (GET, HEAD, OPTIONS, PUT, DELETE are). Only an idempotent request is sent again when a
+    // kept-alive connection turns out closed; one that is not goes on a new connection, so
+    // "the server closed an idle connection" cannot be confused with "the server took the
+    // request and then dropped the connection" (a deposit must not be sent twice).
+    std::optional<bool> idempotent;
+    bool is_idempotent() const;
 
     static HttpRequest get(std::string url);
     static HttpRequest post(std::string url);
@@ -43,6 +50,7 @@ struct HttpRequest {
     HttpRequest &form(const Fields &fields);
     // A JSON body (application/json).
     HttpRequest &json(const Json &body);
+    HttpRequest &mark_idempotent(bool value);
 };
 
 struct HttpResponse {

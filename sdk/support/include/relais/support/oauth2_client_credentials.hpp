@@ -39,6 +39,11 @@ struct OAuth2Config {
     std::chrono::seconds renew_before_expiry{60};
     // The lifetime assumed when the answer has no expires_in.
     std::chrono::seconds default_lifetime{300};
+    // Called with each new token and its wall-clock expiry, e.g. to keep it in durable state
+    // so the next process adopts it (adopt()) instead of asking for another one. Called on
+    // the renewing thread, outside the cache's lock; an exception from it is ignored.
+    std::function<void(const std::string &value, const std::string &type, std::chrono::system_clock::time_point expires_at)>
+        on_token;
 };
 
 struct AccessToken {
@@ -67,6 +72,10 @@ public:
     void invalidate(const std::string &rejected);
     // Forgets whatever is cached.
     void clear();
+    // Takes a token obtained earlier (by another process, kept in durable state) as the cached
+    // one, unless it expires within renew_before_expiry or a token is already cached. True
+    // when adopted.
+    bool adopt(const std::string &value, const std::string &type, std::chrono::system_clock::time_point expires_at);
     // Token requests sent so far (successful or not).
     std::uint64_t requests() const;
 
