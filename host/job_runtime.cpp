@@ -69,7 +69,38 @@ private:
     JobContext &context_;
 };
 
+// Per-call services of a synchronous call: the connector's quota, waited for briefly.
+class SyncCall final : public relais_call_ctx {
+public:
+    SyncCall(Scheduler &scheduler, const Clock &clock, std::string connector, int64_t max_wait_ms)
+        : scheduler_(scheduler), clock_(clock), connector_(std::move(connector)), max_wait_ms_(max_wait_ms) {}
+    relais_status acquire_quota(uint32_t count, uint64_t max_wait_ms, uint64_t *retry_after_ms) override {
+        const auto wait_ms = std::min<int64_t>(max_wait_ms_, static_cast<int64_t>(std::min<uint64_t>(max_wait_ms, INT64_MAX / 2)));
+        int64_t wait = 0;
+        try {
+            wait = scheduler_.quota().acquire(connector_, count, clock_.now_ms() + std::max<int64_t>(0, wait_ms));
+        } catch (const std::exception &) {
+            return RELAIS_INTERNAL;
+        }
+        if (wait == 0) return RELAIS_OK;
+        if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
+        return RELAIS_RATE_LIMITED;
+    }
+    bool cancelled() const override { return false; }
+    uint64_t remaining_ms() const override { return UINT64_MAX; }
+
+private:
+    Scheduler &scheduler_;
+    const Clock &clock_;
+    std::string connector_;
+    int64_t max_wait_ms_;
+};
+
 }  // namespace
+
+std::unique_ptr<relais_call_ctx> JobRuntime::sync_call(const std::string &connector, int64_t max_quota_wait_ms) {
+    return std::make_unique<SyncCall>(*scheduler_, clock_, connector, max_quota_wait_ms);
+}
 
 // Runs one attempt of a job through its connector's current plugin instance.
 class JobRuntime::Executor final : public JobExecutor {

@@ -51,6 +51,10 @@ public:
     // what is wrong; std::out_of_range when the connector does not exist.
     EnqueueResult submit(NewJob job);
 
+    // Per-call services for a synchronous call (an API action or a connection test) of
+    // `connector`: its quota is the one its jobs use, and a plugin that asks for quota per
+    // request waits at most `max_quota_wait_ms` for it, then gets rate_limited.
+    std::unique_ptr<relais_call_ctx> sync_call(const std::string &connector, int64_t max_quota_wait_ms = 2000);
     JobStore &store() { return *store_; }
     Scheduler &scheduler() { return *scheduler_; }
 

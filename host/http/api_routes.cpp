@@ -221,7 +221,8 @@ ApiResponse run_action(ApiContext &ctx, const ApiRequest &req) {
     }
     // The body as received: validated above, and an object (an empty body stands for {}).
     const auto call_id = next_call_id();
-    const auto r = ctx.connectors.execute(*c, action, req.body.empty() ? std::string("{}") : req.body, call_id);
+    const auto call = ctx.jobs.sync_call(c->name());
+    const auto r = ctx.connectors.execute(*c, action, req.body.empty() ? std::string("{}") : req.body, call_id, call.get());
     if (!r.ok()) throw plugin_error(r);
     // A third-party plugin may write anything; the answer must still be JSON. Only the
     // syntax is checked, without building the document.
@@ -302,7 +303,7 @@ ApiRouter make_api_router(ApiContext ctx) {
             throw ApiError(409, "invalid_config", "connector " + c->name() + " cannot be tested: its settings are invalid",
                            details);
         }
-        ctx.connectors.test(*c);
+        ctx.connectors.test(*c, ctx.jobs.sync_call(c->name()).get());
         return ApiResponse::json(200, test_json(*ctx.connectors.last_test(c->name())));
     });
     router.add("POST", "/api/v1/connectors/{name}/actions/{action}", Scope::client,
