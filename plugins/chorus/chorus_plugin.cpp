@@ -1,186 +1,297 @@
 // chorus: Chorus Pro, the French public-sector e-invoicing portal, through the PISTE gateway.
 //
-// Settings only for now: the actions come in later work, and without a connection test the
-// helper reports the "Test" button as unsupported rather than pretending.
+// Actions:
+//   submit_invoice      deposits an invoice file once (Factur-X, UBL, CII) and follows it
+//   track_submission    one look at a submission; enqueued by submit_invoice until final
+//   submission_status   what is recorded about a submission, without calling Chorus Pro
+//   flux_status         a deposit's processing report (consulterCRDetaille)
+//   invoice_status      an invoice's status history (consulter/historique)
+//   search_invoices     the supplier's invoices, every page
+//   find_structure      a customer by SIRET: its id and whether it requires a service code
+//                       or a commitment number, to warn before sending
+//   list_services       a customer's services, every page
+// The connection test says which step failed (chorus_check.hpp).
 //
-// The settings follow the Akuiteo console guide, section 2.4, and the WaveSoft note FCT025.
-// Left out because they are about the ERP, not about Chorus Pro:
-//   - "Utilisateur Akuiteo", "Mot de passe de l'utilisateur Akuiteo" and "Code de la société
-//     de connexion de l'utilisateur Akuiteo" (the ERP's own login);
-//   - WaveSoft's "Mode de connexion" and the certificate's name and password: certificate
-//     access ended in 2020, OAuth2 through PISTE is the only mode left;
-//   - WaveSoft's "Compte utilisateur" (the ERP user the transmissions are attributed to).
+// Every upstream request takes one unit of the connector's quota (5/s and 50,000/day in
+// qualification, 20/s and 1,000,000/day in production, from the customer's guide), so jobs,
+// follow-ups and synchronous calls share it. The OAuth token is kept in the host's plugin
+// state, so a restart does not ask PISTE for a new one.
+//
+// Settings follow the Akuiteo console guide, section 2.4, and the WaveSoft note FCT025
+// (chorus_settings.cpp). Left out because they are about the ERP, not about Chorus Pro: the
+// ERP's own login, WaveSoft's certificate mode (ended in 2020: OAuth2 through PISTE is the
+// only mode left) and the ERP user transmissions are attributed to.
+//
+// Files: settings, api (HTTP, tokens, errors), states, file (input checks), queries (read
+// actions), submission (deposit and tracking), check (connection test); this file is the glue.
+#include "chorus_api.hpp"
+#include "chorus_check.hpp"
+#include "chorus_queries.hpp"
+#include "chorus_settings.hpp"
+#include "chorus_submission.hpp"
+
 #include <relais/plugin.hpp>
+#include <relais/support/json.hpp>
 
-#include <Poco/String.h>
-#include <Poco/URI.h>
-
+#include <memory>
 #include <string>
-#include <vector>
 
+namespace relais::chorus {
 namespace {
 
-// What the environment selects when the settings do not override it. The hosts are the
-// *.piste.gouv.fr names in use since September 2023; the quotas are the customer guide's.
-struct Environment {
-    const char *oauth_url;
-    const char *api_url;
-    double per_second;
-    uint64_t per_day;
+const char *const kTokenStateKey = "oauth/token";
+
+const char *const kSubmitInput = R"json({
+  "type": "object",
+  "required": ["invoice_number", "syntax"],
+  "properties": {
+    "invoice_number": {"type": "string", "minLength": 1, "maxLength": 100,
+      "description": "The invoice's own number (BT-1); with the file's hash it makes the submission unique"},
+    "file_base64": {"type": "string", "description": "The invoice file, base64"},
+    "file_path": {"type": "string", "description": "Or its path, relative to the file_directory setting"},
+    "file_name": {"type": "string", "maxLength": 200, "description": "nomFichier; by default from the path or the invoice number"},
+    "syntax": {"type": "string", "description": "facturx (PDF), ubl or cii (XML), or a syntaxeFlux value"},
+    "dematerialisation_code": {"type": "string", "description": "The customer's code in the ERP; refused unless listed in dematerialisation_codes"},
+    "track": {"type": "boolean", "default": true, "description": "Follow the deposit with tracking jobs until it is final"}
+  },
+  "additionalProperties": false
+})json";
+
+const char *const kKeyInput = R"json({
+  "type": "object",
+  "required": ["submission_key"],
+  "properties": {"submission_key": {"type": "string", "minLength": 1}},
+  "additionalProperties": false
+})json";
+
+const char *const kFluxInput = R"json({
+  "type": "object",
+  "required": ["flux_number"],
+  "properties": {"flux_number": {"type": "string", "minLength": 1, "description": "numeroFluxDepot, as submit_invoice returned it"}},
+  "additionalProperties": false
+})json";
+
+const char *const kInvoiceInput = R"json({
+  "type": "object",
+  "required": ["invoice_id"],
+  "properties": {"invoice_id": {"type": "integer", "minimum": 1, "description": "identifiantFactureCPP, from search_invoices or a final submission"}},
+  "additionalProperties": false
+})json";
+
+const char *const kSearchInput = R"json({
+  "type": "object",
+  "properties": {
+    "flux_number": {"type": "string"},
+    "invoice_number": {"type": "string"},
+    "statuses": {"type": "array", "items": {"type": "string"}, "description": "Chorus Pro statuses, e.g. MISE_A_DISPOSITION"},
+    "deposited_from": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "deposited_to": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    "page_size": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+    "max_results": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000}
+  },
+  "additionalProperties": false
+})json";
+
+const char *const kStructureInput = R"json({
+  "type": "object",
+  "required": ["siret"],
+  "properties": {"siret": {"type": "string", "description": "The customer's SIRET, 14 digits"}},
+  "additionalProperties": false
+})json";
+
+const char *const kServicesInput = R"json({
+  "type": "object",
+  "properties": {
+    "structure_id": {"type": "integer", "minimum": 1, "description": "idStructureCPP, from find_structure"},
+    "siret": {"type": "string"},
+    "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
+  },
+  "anyOf": [{"required": ["structure_id"]}, {"required": ["siret"]}],
+  "additionalProperties": false
+})json";
+
+struct Runtime {
+    Settings settings;
+    std::shared_ptr<support::HttpClient> http;
+    std::shared_ptr<support::OAuth2ClientCredentials> tokens;
+    std::shared_ptr<ChorusApi> api;
+    std::shared_ptr<Queries> queries;
+    std::shared_ptr<Submissions> submissions;
 };
-constexpr Environment kQualification{"https://sandbox-oauth.piste.gouv.fr/api/oauth/token",
-                                     "https://sandbox-api.piste.gouv.fr", 5, 50000};
-constexpr Environment kProduction{"https://oauth.piste.gouv.fr/api/oauth/token", "https://api.piste.gouv.fr", 20,
-                                  1000000};
-
-struct Settings {
-    bool enabled = false;
-    bool production = false;
-    std::string oauth_url, api_url;  // effective: the override or the environment's default
-    std::string client_id, client_secret;
-    std::string technical_login, technical_password;
-    std::string structure_id;
-    std::vector<std::string> dematerialisation_codes;
-    int64_t retry_attempts = 3;
-    int64_t retry_delay_seconds = 10;
-    double quota_per_second = 0;
-    uint64_t quota_per_day = 0;
-};
-
-// Pointing one URL at the other environment (test credentials sent to production) or at the
-// other service (the API base set to the OAuth host) is the mistake real users make; the old
-// *.aife.economie.gouv.fr hosts no longer answer. Other hosts (an emulator, a proxy) pass.
-void check_piste_url(const std::string &key, const std::string &url, bool production, const std::string &service) {
-    Poco::URI uri;
-    try {
-        uri = Poco::URI(url);
-    } catch (const Poco::Exception &e) {
-        throw relais::invalid_config(key + " is not a valid URL: " + e.message());
-    }
-    if (uri.getScheme() != "https" && uri.getScheme() != "http")
-        throw relais::invalid_config(key + " must be an http or https URL");
-    const std::string host = Poco::toLower(uri.getHost());
-    if (host.ends_with(".aife.economie.gouv.fr"))
-        throw relais::invalid_config(key + " uses " + host + ", retired in September 2023: PISTE is now " +
-                                     "*.piste.gouv.fr (remove " + key + " to use the default)");
-    if (!host.ends_with(".piste.gouv.fr")) return;
-    const bool sandbox = host.starts_with("sandbox-");
-    if (sandbox == production)
-        throw relais::invalid_config(key + " points to the " + (sandbox ? "qualification" : "production") +
-                                     " host " + host + " but environment is " +
-                                     (production ? "production" : "qualification"));
-    if (!host.substr(sandbox ? 8 : 0).starts_with(service + "."))
-        throw relais::invalid_config(key + " points to " + host + ", which is not the PISTE " + service + " host");
-}
-
-void require(const std::string &value, const std::string &key) {
-    if (value.empty()) throw relais::invalid_config(key + " is required when enabled is true");
-}
 
 class Chorus {
 public:
-    static relais::Definition<Chorus> definition() {
-        return relais::Definition<Chorus>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
-                                          "Chorus Pro e-invoicing for the French public sector, through PISTE")
-            .settings_schema(R"json({
-  "type": "object",
-  "properties": {
-    "enabled": {"type": "boolean", "default": false,
-      "description": "Turns the connector on; the credentials are required only then (seed: 'Chorus Actif')"},
-    "environment": {"type": "string", "enum": ["qualification", "production"], "default": "qualification",
-      "description": "Chorus Pro space: qualification (PISTE sandbox) or production; selects the default URLs and quotas (seed: 'Mode qualification')"},
-    "oauth_url": {"type": "string", "format": "uri",
-      "description": "Override of the PISTE OAuth2 token URL; absent: https://sandbox-oauth.piste.gouv.fr/api/oauth/token (qualification) or https://oauth.piste.gouv.fr/api/oauth/token (production) (seed: 'URL Authentification Chorus')"},
-    "api_url": {"type": "string", "format": "uri",
-      "description": "Override of the PISTE API base URL; absent: https://sandbox-api.piste.gouv.fr (qualification) or https://api.piste.gouv.fr (production) (seed: 'Url')"},
-    "client_id": {"type": "string",
-      "description": "OAuth2 client id of the application declared on PISTE (seed: 'Identifiant Client')"},
-    "client_secret": {"type": "string", "secret": true,
-      "description": "OAuth2 client secret of that PISTE application (seed: 'Secret')"},
-    "technical_login": {"type": "string",
-      "description": "Login of the Chorus Pro technical account, not the PISTE account (seed: 'Login Chorus')"},
-    "technical_password": {"type": "string", "secret": true,
-      "description": "Password of the Chorus Pro technical account (seed: 'Mot de passe Chorus')"},
-    "structure_id": {"type": "string",
-      "description": "Identifier of the Chorus Pro structure attached to the technical account (seed: 'Identifiant')"},
-    "dematerialisation_codes": {"type": "array", "items": {"type": "string", "minLength": 1},
-      "default": ["CHORUS_DEMATERIALIZED"],
-      "description": "Dematerialisation codes accepted by the Chorus Pro APIs (seed: 'Liste de CODE de dématérialisations valides')"},
-    "retry_attempts": {"type": "integer", "minimum": 0, "default": 3,
-      "description": "How many times a failed transmission is tried again (seed: 'Nombre d'essais successifs en cas d'erreur')"},
-    "retry_delay_seconds": {"type": "integer", "minimum": 0, "default": 10,
-      "description": "Seconds to wait before trying a failed transmission again (seed: 'Délai en seconde entre chaque essai successif')"},
-    "quota_per_second": {"type": "number", "minimum": 0,
-      "description": "Override of the request quota per second, 0 for none; absent: 5 (qualification) or 20 (production) (seed note: 'requêtes par seconde')"},
-    "quota_per_day": {"type": "integer", "minimum": 0,
-      "description": "Override of the request quota per day, 0 for none; absent: 50000 (qualification) or 1000000 (production) (seed note: 'requêtes par jour maximum')"}
-  },
-  "additionalProperties": false
-})json")
-            .quota("requests", kQualification.per_second, kQualification.per_day);
+    static Definition<Chorus> definition() {
+        return Definition<Chorus>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
+                                  "Chorus Pro e-invoicing for the French public sector, through PISTE")
+            .settings_schema(settings_schema())
+            .action("submit_invoice", "Deposits an invoice file once and follows it to its final state", kSubmitInput,
+                    &Chorus::submit_invoice)
+            .action("track_submission", "Looks once at a submission and schedules the next look until it is final",
+                    kKeyInput, &Chorus::track_submission)
+            .action("submission_status", "What is recorded about a submission, without calling Chorus Pro", kKeyInput,
+                    &Chorus::submission_status)
+            .action("flux_status", "The processing report of a deposit (consulterCRDetaille)", kFluxInput,
+                    &Chorus::flux_status)
+            .action("invoice_status", "The status history of an invoice on Chorus Pro", kInvoiceInput,
+                    &Chorus::invoice_status)
+            .action("search_invoices", "The supplier's invoices on Chorus Pro, every page", kSearchInput,
+                    &Chorus::search_invoices)
+            .action("find_structure", "A customer by SIRET, with whether it requires a service code or commitment number",
+                    kStructureInput, &Chorus::find_structure)
+            .action("list_services", "A customer's services on Chorus Pro, every page", kServicesInput,
+                    &Chorus::list_services)
+            .quota("requests", kQualification.per_second, kQualification.per_day)
+            .quota_per_request();
     }
 
-    explicit Chorus(relais::Host host) : host_(host) {}
+    explicit Chorus(Host host) : host_(host), locks_(std::make_shared<SubmissionLocks>()) {}
 
-    relais::Json configure(const relais::Json &settings) {
-        Settings s;
-        s.enabled = settings->optValue<bool>("enabled", false);
-        const auto environment = settings->optValue<std::string>("environment", "qualification");
-        if (environment != "qualification" && environment != "production")
-            throw relais::invalid_config("environment must be qualification or production, not '" + environment + "'");
-        s.production = environment == "production";
-        const Environment &env = s.production ? kProduction : kQualification;
-
-        s.oauth_url = settings->optValue<std::string>("oauth_url", env.oauth_url);
-        s.api_url = settings->optValue<std::string>("api_url", env.api_url);
-        check_piste_url("oauth_url", s.oauth_url, s.production, "oauth");
-        check_piste_url("api_url", s.api_url, s.production, "api");
-
-        s.client_id = settings->optValue<std::string>("client_id", "");
-        s.client_secret = settings->optValue<std::string>("client_secret", "");
-        s.technical_login = settings->optValue<std::string>("technical_login", "");
-        s.technical_password = settings->optValue<std::string>("technical_password", "");
-        s.structure_id = settings->optValue<std::string>("structure_id", "");
-        if (const auto codes = settings->getArray("dematerialisation_codes")) {
-            for (std::size_t i = 0; i < codes->size(); ++i) s.dematerialisation_codes.push_back(codes->getElement<std::string>(i));
-        } else {
-            s.dematerialisation_codes = {"CHORUS_DEMATERIALIZED"};
-        }
-        s.retry_attempts = settings->optValue<int64_t>("retry_attempts", 3);
-        s.retry_delay_seconds = settings->optValue<int64_t>("retry_delay_seconds", 10);
-        s.quota_per_second = settings->optValue<double>("quota_per_second", env.per_second);
-        s.quota_per_day = settings->optValue<uint64_t>("quota_per_day", env.per_day);
-
-        // A disabled connector may be saved half-filled, as the ERP console allows.
+    Json configure(const Json &json) {
+        Settings s = read_settings(json);
+        const auto previous = runtime_.get();
+        Runtime next;
         if (s.enabled) {
-            require(s.client_id, "client_id");
-            require(s.client_secret, "client_secret");
-            require(s.technical_login, "technical_login");
-            require(s.technical_password, "technical_password");
-            require(s.structure_id, "structure_id");
-            if (s.dematerialisation_codes.empty())
-                throw relais::invalid_config("dematerialisation_codes must hold at least one code when enabled is true");
+            const bool same_http = previous && previous->http && previous->settings.ca_file == s.ca_file &&
+                                   previous->settings.connect_timeout == s.connect_timeout &&
+                                   previous->settings.read_timeout == s.read_timeout;
+            if (same_http) {
+                next.http = previous->http;
+            } else {
+                support::HttpClientOptions options;
+                options.connect_timeout = s.connect_timeout;
+                options.read_timeout = s.read_timeout;
+                options.extra_ca_file = s.ca_file;
+                options.user_agent = std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION;
+                try {
+                    next.http = std::make_shared<support::HttpClient>(options);
+                } catch (const Error &e) {
+                    throw invalid_config(std::string("ca_file: ") + e.what());
+                }
+            }
+            const bool same_client = same_http && previous->tokens && previous->settings.oauth_url == s.oauth_url &&
+                                     previous->settings.client_id == s.client_id &&
+                                     previous->settings.client_secret == s.client_secret;
+            next.tokens = same_client ? previous->tokens : make_tokens(s, next.http);
+            next.api = std::make_shared<ChorusApi>(s, next.http, next.tokens);
+            next.queries = std::make_shared<Queries>(next.api);
+            next.submissions = std::make_shared<Submissions>(next.api, next.queries, store(), locks_, host_);
         }
-
-        relais::Json quota = new Poco::JSON::Object;
-        quota->set("scope", "requests");
-        quota->set("per_second", s.quota_per_second);
-        quota->set("per_day", s.quota_per_day);
-        Poco::JSON::Array::Ptr quotas = new Poco::JSON::Array;
-        quotas->add(quota);
-        relais::Json adjustments = new Poco::JSON::Object;
-        adjustments->set("quotas", quotas);
-
-        host_.debug("configured for " + environment + (s.enabled ? "" : " (disabled)"));
-        settings_.set(std::move(s));
-        return adjustments;
+        host_.debug("configured for " + s.environment + (s.enabled ? "" : " (disabled)"));
+        auto policy = job_policy(s);
+        next.settings = std::move(s);
+        runtime_.set(std::move(next));
+        return policy;
     }
+
+    TestReport test(Call &call) {
+        const auto rt = runtime_.get();
+        if (!rt || !rt->api) {
+            TestReport report;
+            report.fail("configuration", rt ? "the connector is disabled (enabled is false)" : "not configured yet",
+                        RELAIS_INVALID_CONFIG);
+            return report;
+        }
+        return check_connection(*rt->api, *rt->queries, call);
+    }
+
+    Json submit_invoice(const Json &input, Call &call) { return usable()->submissions->submit(input, call); }
+    Json track_submission(const Json &input, Call &call) { return usable()->submissions->track(input, call); }
+    Json submission_status(const Json &input, Call &call) { return usable()->submissions->status(input, call); }
+    Json flux_status(const Json &input, Call &call) { return usable()->queries->flux_status(input, call); }
+    Json invoice_status(const Json &input, Call &call) { return usable()->queries->invoice_status(input, call); }
+    Json search_invoices(const Json &input, Call &call) { return usable()->queries->search_invoices(input, call); }
+    Json find_structure(const Json &input, Call &call) { return usable()->queries->find_structure(input, call); }
+    Json list_services(const Json &input, Call &call) { return usable()->queries->list_services(input, call); }
 
 private:
-    relais::Host host_;
-    relais::Snapshot<Settings> settings_;
+    std::shared_ptr<const Runtime> usable() const {
+        auto rt = runtime_.get();
+        if (!rt) throw invalid_config("the chorus connector is not configured");
+        if (!rt->api) throw invalid_config("the chorus connector is disabled (enabled is false)");
+        return rt;
+    }
+
+    bool host_has_state() const {
+        try {
+            host_.state_get("probe");
+            return true;
+        } catch (const Error &e) {
+            return e.status() != RELAIS_UNSUPPORTED;
+        }
+    }
+
+    std::shared_ptr<SubmissionStore> store() {
+        std::lock_guard lock(store_mutex_);
+        if (!store_) {
+            if (host_has_state()) {
+                store_ = host_submission_store(host_);
+            } else {
+                host_.warn("this host keeps no plugin state: submissions are remembered in memory only, so a "
+                           "restart forgets which invoices were deposited");
+                store_ = memory_submission_store();
+            }
+        }
+        return store_;
+    }
+
+    // The token cache, seeded with the token an earlier process kept if it is for the same
+    // client and still good, and keeping each new one.
+    std::shared_ptr<support::OAuth2ClientCredentials> make_tokens(const Settings &s,
+                                                                  const std::shared_ptr<support::HttpClient> &http) {
+        support::OAuth2Config config;
+        config.token_url = s.oauth_url;
+        config.client_id = s.client_id;
+        config.client_secret = s.client_secret;
+        config.scope = "openid";
+        // OCA renews 240 s before expiry; a deposit started just before must not carry a
+        // token that dies on the way.
+        config.renew_before_expiry = std::chrono::seconds(240);
+        const bool durable = host_has_state();
+        // Which client the kept token belongs to: a changed secret must be tried, not bypassed.
+        const auto owner = sha256_hex(s.oauth_url + '\n' + s.client_id + '\n' + s.client_secret).substr(0, 16);
+        if (durable) {
+            Host host = host_;
+            config.on_token = [host, owner](const std::string &value, const std::string &type,
+                                            std::chrono::system_clock::time_point expires) {
+                Json kept = new Poco::JSON::Object;
+                kept->set("owner", owner);
+                kept->set("access_token", value);
+                kept->set("token_type", type);
+                kept->set("expires_at_ms",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count());
+                host.state_put(kTokenStateKey, to_string(kept));
+            };
+        }
+        auto tokens = std::make_shared<support::OAuth2ClientCredentials>(*http, config);
+        if (durable) {
+            try {
+                if (const auto text = host_.state_get(kTokenStateKey)) {
+                    const auto kept = parse_object(*text, RELAIS_INTERNAL, "the kept token");
+                    if (support::string_at(kept, "owner").value_or("") == owner) {
+                        const auto expires = std::chrono::system_clock::time_point(
+                            std::chrono::milliseconds(support::integer_at(kept, "expires_at_ms").value_or(0)));
+                        if (tokens->adopt(support::string_at(kept, "access_token").value_or(""),
+                                          support::string_at(kept, "token_type").value_or("Bearer"), expires))
+                            host_.debug("reusing the PISTE token kept from an earlier run");
+                    }
+                }
+            } catch (const Error &e) {
+                host_.warn(std::string("the kept PISTE token could not be read, a new one will be asked for: ") + e.what());
+            }
+        }
+        return tokens;
+    }
+
+    Host host_;
+    std::shared_ptr<SubmissionLocks> locks_;
+    std::mutex store_mutex_;
+    std::shared_ptr<SubmissionStore> store_;
+    Snapshot<Runtime> runtime_;
 };
 
 }  // namespace
+}  // namespace relais::chorus
 
+using relais::chorus::Chorus;
 RELAIS_PLUGIN(Chorus)

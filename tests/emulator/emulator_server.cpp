@@ -225,7 +225,12 @@ std::optional<Response> EmulatorServer::answer(const Request &request, const Rou
         }
     }
     if (auto refused = over_quota(request, arrival)) return refused;
-    return dispatch(request, match);
+    try {
+        return dispatch(request, match);
+    } catch (const DropConnection &) {
+        drop_connection(in);
+        return std::nullopt;
+    }
 }
 
 std::optional<Response> EmulatorServer::over_quota(const Request &request, EmulatorClock::time_point arrival) {
@@ -261,6 +266,8 @@ Response EmulatorServer::dispatch(const Request &request, const RouteMatch &matc
         return match.handler(request);
     } catch (const HttpError &e) {
         return e.response();
+    } catch (const DropConnection &) {
+        throw;  // answer() drops the connection: it has the socket
     } catch (const std::exception &e) {
         bug = describe(e);
     } catch (...) {

@@ -48,7 +48,8 @@ public:
 
     // Registers a handler for `method` on `path_template` ("/siret/{siret}"). Requests with no
     // route get 404, a known path with another method 405, a handler that throws HttpError its
-    // response, and any other exception 500 naming it (an emulator bug must show in the test).
+    // response, DropConnection no answer at all (the connection is reset), and any other
+    // exception 500 naming it (an emulator bug must show in the test).
     void route(const std::string &method, const std::string &path_template, Handler handler);
 
     // Listens on 127.0.0.1. Idempotent. After a stop(), start() listens on the same port again,

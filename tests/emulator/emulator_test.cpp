@@ -18,6 +18,7 @@
 #include <Poco/Net/X509Certificate.h>
 #include <Poco/StreamCopier.h>
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <set>
@@ -489,6 +490,23 @@ TEST_CASE("emulator: a reset drops the connection without an answer", "[emulator
     CHECK_THROWS_AS(call(server, "POST", "/deposer", "{}", "application/json"), Poco::Net::ConnectionResetException);
     CHECK(server.requests().at(0).status == 0);
     CHECK(call(server, "POST", "/deposer", "{}", "application/json").status == 200);
+}
+
+TEST_CASE("emulator: a handler can do its work and then drop the connection unanswered", "[emulator][faults]") {
+    EmulatorServer server;
+    std::atomic<int> done{0};
+    server.route("POST", "/deposer", [&done](const Request &) -> Response {
+        ++done;  // the work takes effect...
+        throw DropConnection();  // ...and the client never learns it
+    });
+    server.route("GET", "/ping", ok());
+    server.start();
+
+    CHECK_THROWS_AS(call(server, "POST", "/deposer", "{}", "application/json"), Poco::Net::ConnectionResetException);
+    CHECK(done == 1);
+    REQUIRE(server.count("POST", "/deposer") == 1);
+    CHECK(server.requests().at(0).status == 0);
+    CHECK(call(server, "GET", "/ping").status == 200);
 }
 
 TEST_CASE("emulator: a malformed body is a 200 whose JSON does not parse", "[emulator][faults]") {

@@ -62,6 +62,14 @@ private:
     Response response_;
 };
 
+// Thrown by a handler that has done its work (a deposit recorded) to drop the connection
+// without answering, as a server that crashes before replying does: the client cannot tell
+// whether its request took effect. The request stays in the log, unanswered (status 0).
+class DropConnection : public std::exception {
+public:
+    const char *what() const noexcept override { return "the handler dropped the connection"; }
+};
+
 // {"error": code, "message": message}: the emulator framework's own error bodies.
 Response error_response(int status, const std::string &code, const std::string &message);
 

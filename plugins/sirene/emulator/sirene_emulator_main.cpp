@@ -6,6 +6,7 @@
 // Plain HTTP on 127.0.0.1 unless --tls-dir is given: then HTTPS, with a test CA written into
 // DIR (give DIR/ca.pem as the connector's ca_file). Runs until SIGINT or SIGTERM.
 #include "sirene_emulator.hpp"
+#include "standalone.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -53,19 +54,8 @@ int main(int argc, char **argv) {
     }
     options.api_keys = {key};
 
-    // Signals are waited for on this thread; block them before any server thread starts.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-    std::unique_ptr<emulator::TestCertificateAuthority> ca;
-    if (!tls_dir.empty()) {
-        std::filesystem::create_directories(tls_dir);
-        ca = std::make_unique<emulator::TestCertificateAuthority>(tls_dir);
-        options.server.tls = ca->server_files();
-    }
+    emulator::TerminationSignals signals;  // before any server thread starts
+    const auto ca = emulator::serve_tls_from(tls_dir, options.server);
     sirene_emulator::SireneEmulator emulator(options);
     emulator.start();
     std::cout << "API Sirene emulator listening\n"
@@ -77,8 +67,7 @@ int main(int argc, char **argv) {
               << "  data      " << emulator.data().establishments().size() << " establishments, e.g. 39860733300059 "
               << "(recorded), 35600000049837 (La Poste)\n"
               << std::flush;
-    int received = 0;
-    sigwait(&signals, &received);
+    signals.wait();
     emulator.stop();
     return 0;
 }

@@ -1,0 +1,492 @@
+#include "chorus_submission.hpp"
+
+#include "chorus_states.hpp"
+
+#include <relais/support/json.hpp>
+
+#include <Poco/JSON/Array.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+namespace relais::chorus {
+
+using support::array_at;
+using support::integer_at;
+using support::object_in;
+using support::string_at;
+using JsonArray = Poco::JSON::Array::Ptr;
+
+namespace {
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string utc_date(int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[16];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
+    return buffer;
+}
+
+std::string text(const Json &input, const char *key) {
+    if (!input->has(key) || input->isNull(key)) return {};
+    const auto v = input->get(key);
+    if (!v.isString()) throw invalid_input(std::string(key) + " must be a string");
+    return v.extract<std::string>();
+}
+
+std::string record_key(const std::string &key) { return "submission/" + key; }
+std::string file_key(const std::string &sha256) { return "file/" + sha256; }
+
+class HostStore : public SubmissionStore {
+public:
+    explicit HostStore(Host host) : host_(host) {}
+    std::optional<std::string> get(const std::string &key) override { return host_.state_get(key); }
+    void put(const std::string &key, const std::string &value) override { host_.state_put(key, value); }
+    void erase(const std::string &key) override { host_.state_delete(key); }
+
+private:
+    Host host_;
+};
+
+class MemoryStore : public SubmissionStore {
+public:
+    std::optional<std::string> get(const std::string &key) override {
+        std::lock_guard lock(mutex_);
+        const auto it = values_.find(key);
+        return it == values_.end() ? std::nullopt : std::optional(it->second);
+    }
+    void put(const std::string &key, const std::string &value) override {
+        std::lock_guard lock(mutex_);
+        values_[key] = value;
+    }
+    void erase(const std::string &key) override {
+        std::lock_guard lock(mutex_);
+        values_.erase(key);
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::string> values_;
+};
+
+}  // namespace
+
+std::unique_lock<std::mutex> SubmissionLocks::lock(const std::string &key) {
+    std::mutex *m;
+    {
+        std::lock_guard guard(mutex_);
+        auto &slot = locks_[key];
+        if (!slot) slot = std::make_unique<std::mutex>();
+        m = slot.get();
+    }
+    return std::unique_lock(*m);
+}
+
+std::shared_ptr<SubmissionStore> host_submission_store(Host host) { return std::make_shared<HostStore>(host); }
+std::shared_ptr<SubmissionStore> memory_submission_store() { return std::make_shared<MemoryStore>(); }
+
+// The durable record of one submission (see the header's state diagram).
+struct Submissions::Record {
+    std::string key;
+    std::string invoice_number, file_sha256, file_name, syntax;
+    std::string phase = "new";  // new, depositing, uncertain, deposited, final
+    int64_t created_at = 0;
+    int64_t attempt_started_at = 0;  // of the deposit under way or uncertain
+    std::string flux_number, deposit_date;
+    JsonArray fluxes = new Poco::JSON::Array;  // every flux deposited: {flux_number, deposit_date, outcome}
+    int64_t redeposits = 0;
+    int64_t tracking_started_at = 0;
+    int64_t polls = 0;        // tracking jobs enqueued so far (numbers their idempotency keys)
+    int64_t polls_since_deposit = 0;
+    int64_t tracking_job_id = 0;
+    std::string state = "new";  // the connector's state name (chorus_states.hpp) or new/unconfirmed
+    std::string chorus_state;
+    Json report;               // the last processing report
+    JsonArray invoices;        // once integrated
+
+    Json to_json() const {
+        Json o = new Poco::JSON::Object;
+        o->set("key", key);
+        o->set("invoice_number", invoice_number);
+        o->set("file_sha256", file_sha256);
+        o->set("file_name", file_name);
+        o->set("syntax", syntax);
+        o->set("phase", phase);
+        o->set("created_at", created_at);
+        o->set("attempt_started_at", attempt_started_at);
+        o->set("flux_number", flux_number);
+        o->set("deposit_date", deposit_date);
+        o->set("fluxes", fluxes);
+        o->set("redeposits", redeposits);
+        o->set("tracking_started_at", tracking_started_at);
+        o->set("polls", polls);
+        o->set("polls_since_deposit", polls_since_deposit);
+        o->set("tracking_job_id", tracking_job_id);
+        o->set("state", state);
+        o->set("chorus_state", chorus_state);
+        if (report) o->set("report", report);
+        if (invoices) o->set("invoices", invoices);
+        return o;
+    }
+    static Record from_json(const Json &o) {
+        Record r;
+        r.key = string_at(o, "key").value_or("");
+        r.invoice_number = string_at(o, "invoice_number").value_or("");
+        r.file_sha256 = string_at(o, "file_sha256").value_or("");
+        r.file_name = string_at(o, "file_name").value_or("");
+        r.syntax = string_at(o, "syntax").value_or("");
+        r.phase = string_at(o, "phase").value_or("new");
+        r.created_at = integer_at(o, "created_at").value_or(0);
+        r.attempt_started_at = integer_at(o, "attempt_started_at").value_or(0);
+        r.flux_number = string_at(o, "flux_number").value_or("");
+        r.deposit_date = string_at(o, "deposit_date").value_or("");
+        if (auto a = array_at(o, "fluxes")) r.fluxes = a;
+        r.redeposits = integer_at(o, "redeposits").value_or(0);
+        r.tracking_started_at = integer_at(o, "tracking_started_at").value_or(0);
+        r.polls = integer_at(o, "polls").value_or(0);
+        r.polls_since_deposit = integer_at(o, "polls_since_deposit").value_or(0);
+        r.tracking_job_id = integer_at(o, "tracking_job_id").value_or(0);
+        r.state = string_at(o, "state").value_or("new");
+        r.chorus_state = string_at(o, "chorus_state").value_or("");
+        r.report = support::object_at(o, "report");
+        r.invoices = array_at(o, "invoices");
+        return r;
+    }
+};
+
+Submissions::Submissions(std::shared_ptr<ChorusApi> api, std::shared_ptr<Queries> queries,
+                         std::shared_ptr<SubmissionStore> store, std::shared_ptr<SubmissionLocks> locks, Host host)
+    : api_(std::move(api)), queries_(std::move(queries)), store_(std::move(store)), locks_(std::move(locks)), host_(host) {}
+
+std::string Submissions::key_of(const std::string &invoice_number, const std::string &file_sha256) {
+    return sha256_hex(invoice_number + '\n' + file_sha256).substr(0, 32);
+}
+
+std::optional<Submissions::Record> Submissions::load(const std::string &key) {
+    const auto text = store_->get(record_key(key));
+    if (!text) return std::nullopt;
+    return Record::from_json(parse_object(*text, RELAIS_INTERNAL, "the record of submission " + key));
+}
+
+void Submissions::save(const Record &record) { store_->put(record_key(record.key), relais::to_string(record.to_json())); }
+
+Json Submissions::summary(const Record &r) const {
+    Json o = new Poco::JSON::Object;
+    o->set("submission_key", r.key);
+    o->set("invoice_number", r.invoice_number);
+    o->set("state", r.state);
+    o->set("final", r.phase == "final");
+    if (!r.chorus_state.empty()) o->set("chorus_state", r.chorus_state);
+    if (!r.flux_number.empty()) o->set("flux_number", r.flux_number);
+    if (!r.deposit_date.empty()) o->set("deposit_date", r.deposit_date);
+    o->set("syntax", r.syntax);
+    o->set("file_name", r.file_name);
+    o->set("file_sha256", r.file_sha256);
+    o->set("deposits", static_cast<int64_t>(r.fluxes->size()));
+    if (r.fluxes->size() > 1) o->set("fluxes", r.fluxes);
+    if (r.invoices) o->set("invoices", r.invoices);
+    if (r.report) {
+        const auto errors = r.report->getArray("errors");
+        if (errors && errors->size() > 0) o->set("errors", errors);
+    }
+    if (r.tracking_job_id) o->set("tracking_job_id", r.tracking_job_id);
+    return o;
+}
+
+void Submissions::deposit(Record &r, const InvoiceFile &file, const Call &call) {
+    const auto previous_phase = r.phase;
+    r.phase = "depositing";
+    r.attempt_started_at = now_ms();
+    save(r);  // from here on, a crash leaves "depositing": checked, never re-sent blindly
+
+    Json body = new Poco::JSON::Object;
+    body->set("fichierFlux", file.base64());
+    body->set("nomFichier", file.name);
+    body->set("syntaxeFlux", file.syntax);
+    body->set("avecSignature", false);
+    const std::string what = "Chorus Pro deposer/flux of invoice " + r.invoice_number;
+    const auto outcome = api_->post_outcome("factures/v1/deposer/flux", body, call, what);
+
+    if (outcome.kind == Outcome::Kind::uncertain) {
+        r.phase = "uncertain";
+        r.state = "unconfirmed";
+        save(r);
+        host_.warn(what + ": no answer (" + std::string(outcome.error ? outcome.error->what() : "") +
+                   "); the invoice will be looked for before any new deposit");
+        return;
+    }
+    if (outcome.kind == Outcome::Kind::not_sent || !outcome.answer.ok()) {
+        r.phase = previous_phase;
+        save(r);
+        if (outcome.error) throw *outcome.error;
+        throw internal(what + ": refused without an error");
+    }
+    const auto &answer = outcome.answer.body;
+    const auto flux = string_at(answer, "numeroFluxDepot").value_or("");
+    if (flux.empty()) {
+        // Taken but unnumbered: as good as unknown. Treated as uncertain, so it is searched for.
+        r.phase = "uncertain";
+        r.state = "unconfirmed";
+        save(r);
+        host_.warn(what + ": the answer has no numeroFluxDepot; the invoice will be looked for");
+        return;
+    }
+    r.phase = "deposited";
+    r.state = "received";
+    r.chorus_state = "IN_RECU";
+    r.flux_number = flux;
+    r.deposit_date = string_at(answer, "dateDepot").value_or(utc_date(now_ms()));
+    r.tracking_started_at = now_ms();
+    r.polls_since_deposit = 0;
+    Json entry = new Poco::JSON::Object;
+    entry->set("flux_number", flux);
+    entry->set("deposit_date", r.deposit_date);
+    r.fluxes->add(entry);
+    save(r);
+    host_.info("invoice " + r.invoice_number + " deposited on Chorus Pro as flux " + flux);
+}
+
+int64_t Submissions::schedule_next(Record &r) {
+    const auto &s = api_->settings();
+    auto delay = s.poll_initial_delay;
+    for (int64_t i = 0; i < r.polls_since_deposit && delay < s.poll_max_delay; ++i) delay *= 2;
+    delay = std::min(delay, s.poll_max_delay);
+    if (r.phase == "uncertain") {
+        // No later than the moment a new deposit becomes allowed.
+        const auto allowed_at = r.attempt_started_at + std::chrono::milliseconds(s.uncertain_deposit_wait).count();
+        const auto until = std::chrono::milliseconds(std::max<int64_t>(0, allowed_at - now_ms()));
+        delay = std::max(std::chrono::seconds(1),
+                         std::min(delay, std::chrono::duration_cast<std::chrono::seconds>(until) + std::chrono::seconds(1)));
+    }
+    Json input = new Poco::JSON::Object;
+    input->set("submission_key", r.key);
+    // The key numbers the look: a tracking job run twice (after a crash) enqueues the same
+    // next job, not a second chain.
+    const auto next = r.polls + 1;
+    int64_t id = 0;
+    try {
+        id = host_.enqueue("track_submission", input, "track:" + r.key + ":" + std::to_string(next),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(delay))
+                 .job_id;
+    } catch (const Error &e) {
+        if (e.status() != RELAIS_UNSUPPORTED) throw;
+        host_.debug("no job queue here: follow flux " + r.flux_number + " with flux_status");
+        return 0;
+    }
+    r.polls = next;
+    r.polls_since_deposit += 1;
+    r.tracking_job_id = id;
+    save(r);
+    return id;
+}
+
+Json Submissions::submit(const Json &input, const Call &call) {
+    const auto invoice_number = text(input, "invoice_number");
+    if (invoice_number.empty()) throw invalid_input("invoice_number is required (the invoice's own number, BT-1)");
+    const auto &settings = api_->settings();
+    if (const auto code = text(input, "dematerialisation_code"); !code.empty()) {
+        const auto &valid = settings.dematerialisation_codes;
+        if (std::find(valid.begin(), valid.end(), code) == valid.end())
+            throw invalid_input("dematerialisation_code " + code +
+                                " is not one sent through Chorus Pro (dematerialisation_codes setting)");
+    }
+    const auto file = read_invoice_file(input, invoice_number, settings.file_directory);
+    const auto key = key_of(invoice_number, file.sha256);
+    const auto guard = locks_->lock(key);
+
+    auto existing = load(key);
+    Record r = existing ? *existing : Record{};
+    const bool fresh = !existing || r.phase == "new";
+    if (!existing) {
+        r.key = key;
+        r.invoice_number = invoice_number;
+        r.file_sha256 = file.sha256;
+        r.file_name = file.name;
+        r.syntax = file.syntax;
+        r.created_at = now_ms();
+    }
+    bool deposited_now = false;
+    if (fresh) {
+        store_->put(file_key(file.sha256), file.bytes);  // for a new deposit, should one be needed
+        deposit(r, file, call);
+        deposited_now = r.phase == "deposited";
+    } else if (r.phase == "depositing") {
+        // An earlier call died during its deposit: whether it arrived is unknown.
+        r.phase = "uncertain";
+        r.state = "unconfirmed";
+        save(r);
+    }
+    const bool track = !input->has("track") || input->optValue<bool>("track", true);
+    if (track && r.phase != "final" && (fresh || r.tracking_job_id == 0)) schedule_next(r);
+    auto o = summary(r);
+    o->set("deposited", deposited_now);
+    if (!fresh) o->set("already_submitted", true);
+    return o;
+}
+
+Json Submissions::track(const Json &input, const Call &call) {
+    const auto key = text(input, "submission_key");
+    if (key.empty()) throw invalid_input("submission_key is required");
+    const auto guard = locks_->lock(key);
+    auto loaded = load(key);
+    if (!loaded) throw not_found("no submission has key " + key);
+    Record r = *loaded;
+    if (r.phase == "final") return summary(r);
+    if (r.phase == "new") throw permanent("submission " + key + " was never deposited: submit it again");
+    try {
+        return follow(r, call);
+    } catch (const Error &e) {
+        // An outage or a full quota only delays the next look; anything else (credentials,
+        // configuration, a bug) stops the tracking, to be retried once fixed.
+        if (e.status() != RELAIS_TRANSIENT) throw;
+        host_.warn("following invoice " + r.invoice_number + ": " + e.what() + "; looking again later");
+        const auto next = schedule_next(r);
+        auto o = summary(r);
+        o->set("last_error", e.what());
+        if (next) o->set("next_tracking_job_id", next);
+        return o;
+    }
+}
+
+Json Submissions::follow(Record &r, const Call &call) {
+    const auto &s = api_->settings();
+    if (r.phase == "depositing") {
+        r.phase = "uncertain";  // a tracking job died during a new deposit
+        r.state = "unconfirmed";
+        save(r);
+    }
+    if (r.phase == "uncertain") {
+        // Was the lost deposit taken? Its invoice shows up in the supplier's invoices once
+        // integrated; fluxes already known (an earlier IN_INCIDENTE) do not count.
+        Json criteria = new Poco::JSON::Object;
+        criteria->set("numeroFacture", r.invoice_number);
+        criteria->set("periodeDateDepotDu", utc_date(r.attempt_started_at - 86'400'000));
+        const auto found = queries_->invoices(criteria, 100, 1000, call)->getArray("invoices");
+        std::string flux, date;
+        for (std::size_t i = 0; found && i < found->size(); ++i) {
+            const auto inv = object_in(found, i);
+            const auto number = string_at(inv, "flux_number").value_or("");
+            bool known = number.empty();
+            for (std::size_t j = 0; !known && j < r.fluxes->size(); ++j)
+                known = string_at(object_in(r.fluxes, j), "flux_number").value_or("") == number;
+            if (!known) {
+                flux = number;
+                date = string_at(inv, "deposit_date").value_or("");
+            }
+        }
+        if (!flux.empty()) {
+            host_.info("invoice " + r.invoice_number + ": the deposit whose answer was lost arrived as flux " + flux);
+            r.phase = "deposited";
+            r.flux_number = flux;
+            r.deposit_date = date;
+            r.tracking_started_at = now_ms();
+            r.polls_since_deposit = 0;
+            Json entry = new Poco::JSON::Object;
+            entry->set("flux_number", flux);
+            entry->set("deposit_date", date);
+            entry->set("found_by_search", true);
+            r.fluxes->add(entry);
+            save(r);
+        } else if (now_ms() - r.attempt_started_at >= std::chrono::milliseconds(s.uncertain_deposit_wait).count()) {
+            const auto bytes = store_->get(file_key(r.file_sha256));
+            if (!bytes) throw internal("the file of submission " + r.key + " is no longer kept: submit it again");
+            host_.warn("invoice " + r.invoice_number + ": no trace of the earlier deposit after " +
+                       std::to_string(s.uncertain_deposit_wait.count()) + " s; depositing the file again");
+            InvoiceFile file{*bytes, r.file_name, r.syntax, r.file_sha256};
+            deposit(r, file, call);
+            const auto next = schedule_next(r);
+            auto o = summary(r);
+            if (next) o->set("next_tracking_job_id", next);
+            return o;
+        } else {
+            const auto next = schedule_next(r);
+            auto o = summary(r);
+            if (next) o->set("next_tracking_job_id", next);
+            return o;
+        }
+    }
+
+    // Deposited: read the processing report.
+    const auto report = queries_->flux_report(r.flux_number, call);
+    r.report = report;
+    r.state = report->getValue<std::string>("state");
+    r.chorus_state = report->getValue<std::string>("chorus_state");
+    const auto phase = flux_phase(r.chorus_state);
+    if (!is_final(phase)) {
+        if (now_ms() - r.tracking_started_at > std::chrono::milliseconds(s.tracking_max).count()) {
+            r.phase = "final";
+            r.state = "tracking_timed_out";
+            save(r);
+            throw permanent("flux " + r.flux_number + " of invoice " + r.invoice_number + " is still " +
+                            r.chorus_state + " after " + std::to_string(s.tracking_max.count()) +
+                            " h: check it on the Chorus Pro portal");
+        }
+        const auto next = schedule_next(r);
+        auto o = summary(r);
+        if (next) o->set("next_tracking_job_id", next);
+        return o;
+    }
+
+    auto last = object_in(r.fluxes, r.fluxes->size() - 1);
+    if (last) last->set("outcome", r.chorus_state);
+    if (phase == FluxPhase::incident) {
+        if (r.redeposits >= s.max_redeposits) {
+            r.phase = "final";
+            save(r);
+            store_->erase(file_key(r.file_sha256));
+            throw permanent("flux " + r.flux_number + " of invoice " + r.invoice_number +
+                            " was not processed by Chorus Pro (IN_INCIDENTE), " + std::to_string(r.redeposits) +
+                            " new deposit(s) already made: deposit it by hand or submit it again later");
+        }
+        const auto bytes = store_->get(file_key(r.file_sha256));
+        if (!bytes) throw internal("the file of submission " + r.key + " is no longer kept: submit it again");
+        host_.warn("flux " + r.flux_number + " of invoice " + r.invoice_number +
+                   " is IN_INCIDENTE (not processed): depositing it again");
+        r.redeposits += 1;
+        InvoiceFile file{*bytes, r.file_name, r.syntax, r.file_sha256};
+        deposit(r, file, call);
+        const auto next = schedule_next(r);
+        auto o = summary(r);
+        o->set("redeposited", true);
+        if (next) o->set("next_tracking_job_id", next);
+        return o;
+    }
+    if (has_invoices(phase)) {
+        Json criteria = new Poco::JSON::Object;
+        criteria->set("numeroFluxDepot", r.flux_number);
+        r.invoices = queries_->invoices(criteria, 100, 1000, call)->getArray("invoices");
+        r.phase = "final";
+        save(r);
+        store_->erase(file_key(r.file_sha256));
+        host_.info("invoice " + r.invoice_number + " integrated by Chorus Pro (flux " + r.flux_number + ")");
+        return summary(r);
+    }
+    // Rejected: the job fails with Chorus Pro's reasons, and is dead-lettered with them.
+    r.phase = "final";
+    save(r);
+    store_->erase(file_key(r.file_sha256));
+    std::string reasons;
+    const auto errors = report->getArray("errors");
+    for (std::size_t i = 0; errors && i < errors->size() && i < 5; ++i)
+        reasons += (reasons.empty() ? "" : "; ") + object_in(errors, i)->optValue<std::string>("message", "");
+    throw permanent("invoice " + r.invoice_number + " rejected by Chorus Pro (IN_REJETE, flux " + r.flux_number +
+                        ")" + (reasons.empty() ? std::string() : ": " + reasons),
+                    summary(r));
+}
+
+Json Submissions::status(const Json &input, const Call &) {
+    const auto key = text(input, "submission_key");
+    if (key.empty()) throw invalid_input("submission_key is required");
+    const auto r = load(key);
+    if (!r) throw not_found("no submission has key " + key);
+    return summary(*r);
+}
+
+}  // namespace relais::chorus

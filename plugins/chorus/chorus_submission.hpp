@@ -1,0 +1,101 @@
+// Submitting invoices, exactly once, and following them to their final state.
+//
+// One submission is one invoice file under one invoice number; its key is a hash of both, so
+// the same file sent again under the same number is recognised, whatever job carries it. Its
+// record lives in the host's durable plugin state ("submission/<key>"), written before and
+// after each deposit:
+//
+//   new ──deposit──▶ depositing ──answer──▶ deposited ──report final──▶ final
+//                        │                     │  IN_INCIDENTE: deposited again (bounded)
+//                        └─timeout / reset──▶ uncertain ──invoice found──▶ deposited
+//                                                │ not found after uncertain_deposit_wait
+//                                                └──────────▶ deposited again
+//
+// A record found in "depositing" means a deposit was under way when the process died: it is
+// treated as uncertain, never re-sent blindly. Before depositing again after an uncertain
+// outcome, the supplier's invoices are searched for the invoice number (Chorus Pro has no
+// search by file; an invoice shows up once its flux is integrated), which is why the wait is
+// there: long enough for a flux that did arrive to be integrated.
+//
+// Following: submit_invoice enqueues track_submission, which reads the processing report and
+// enqueues itself again (poll_initial_delay, doubling up to poll_max_delay) until the flux is
+// final; the last tracking job's result holds the final state and the invoice ids. A rejected
+// flux makes that job fail as permanent with Chorus Pro's reasons (dead-lettered). Outages
+// while following only delay the next look; credentials refused stop it (dead-lettered, to be
+// retried once fixed).
+//
+// The file is kept in plugin state until the submission is final, for a new deposit.
+// Within one process, one submission is handled by one call at a time. Across hosts sharing a
+// job store, the same invoice submitted at the same instant on two hosts is not excluded yet:
+// that needs a compare-and-set on the state, which the host does not offer today.
+#pragma once
+
+#include "chorus_api.hpp"
+#include "chorus_file.hpp"
+#include "chorus_queries.hpp"
+
+#include <relais/plugin.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace relais::chorus {
+
+// One mutex per submission key, for the plugin's lifetime (reconfigurations included).
+class SubmissionLocks {
+public:
+    std::unique_lock<std::mutex> lock(const std::string &key);
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<std::mutex>> locks_;
+};
+
+// Where records and files are kept: the host's plugin state, or memory when the host has none
+// (the standalone CLI), which keeps exactly-once only for the process's life.
+class SubmissionStore {
+public:
+    virtual ~SubmissionStore() = default;
+    virtual std::optional<std::string> get(const std::string &key) = 0;
+    virtual void put(const std::string &key, const std::string &value) = 0;
+    virtual void erase(const std::string &key) = 0;
+};
+std::shared_ptr<SubmissionStore> host_submission_store(Host host);
+std::shared_ptr<SubmissionStore> memory_submission_store();
+
+class Submissions {
+public:
+    Submissions(std::shared_ptr<ChorusApi> api, std::shared_ptr<Queries> queries, std::shared_ptr<SubmissionStore> store,
+                std::shared_ptr<SubmissionLocks> locks, Host host);
+
+    // {invoice_number, file_base64 | file_path, file_name?, syntax, dematerialisation_code?, track?}
+    Json submit(const Json &input, const Call &call);
+    // {submission_key}: one look at the submission; see the header comment.
+    Json track(const Json &input, const Call &call);
+    // {submission_key}: what is recorded, without asking Chorus Pro.
+    Json status(const Json &input, const Call &call);
+
+    // The key of an invoice number and file hash.
+    static std::string key_of(const std::string &invoice_number, const std::string &file_sha256);
+
+private:
+    struct Record;
+    std::optional<Record> load(const std::string &key);
+    void save(const Record &record);
+    // Deposits `file`; leaves the record deposited, uncertain, or as it was (and throws) when
+    // Chorus Pro refused or could not be reached.
+    void deposit(Record &record, const InvoiceFile &file, const Call &call);
+    // Enqueues the next tracking job; its id, or 0 when this host runs no jobs.
+    int64_t schedule_next(Record &record);
+    Json follow(Record &record, const Call &call);
+    Json summary(const Record &record) const;
+
+    std::shared_ptr<ChorusApi> api_;
+    std::shared_ptr<Queries> queries_;
+    std::shared_ptr<SubmissionStore> store_;
+    std::shared_ptr<SubmissionLocks> locks_;
+    Host host_;
+};
+
+}  // namespace relais::chorus

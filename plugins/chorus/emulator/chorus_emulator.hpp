@@ -1,0 +1,166 @@
+// An emulator of Chorus Pro behind the PISTE gateway, strict as the reference
+// (shared/reference/chorus-pro.md) describes it:
+//
+//   POST /api/oauth/token                     client credentials in the form body (never Basic);
+//                                             {access_token, token_type "Bearer", expires_in,
+//                                             scope}; 401 {"error":"invalid_client",...} for an
+//                                             unknown client, 400 {"error":"unsupported_grant_type"}
+//   every /cpro/... call                      Authorization: Bearer <a live token> (else 401 from
+//                                             the gateway), then cpro-account: base64(login:password)
+//                                             of a technical account (else 401, empty body,
+//                                             WWW-Authenticate: Bearer realm="PISTE",error="Unauthorized",
+//                                             error_description="login or password incorrects");
+//                                             set_forbidden(true): 403 with an empty body
+//   GET  /cpro/transverses/v1/health-check    {"body":"OK","statusCodeValue":200,"statusCode":"OK"}
+//   POST /cpro/transverses/v1/recuperer/tauxtva
+//   POST /cpro/factures/v1/deposer/flux       base64 fichierFlux, nomFichier extension matching
+//                                             syntaxeFlux (.pdf Factur-X, .xml UBL/CII), known
+//                                             syntaxeFlux; 400 {codeRetour, libelle} otherwise, 413
+//                                             over 10 MB; {numeroFluxDepot, dateDepot, syntaxeFlux}
+//   POST /cpro/transverses/v1/consulterCRDetaille   the flux's state, moving with the clock:
+//                                             IN_RECU, IN_EN_COURS_TRAITEMENT_CPP, then IN_INTEGRE,
+//                                             IN_REJETE (listeErreurDP / listeErreurTechnique) or
+//                                             IN_INCIDENTE; unknown flux: codeRetour 20001
+//   POST /cpro/factures/v1/rechercher/fournisseur   the supplier's invoices, paged (10 by default)
+//   POST /cpro/factures/v1/consulter/historique     an invoice's statuses, newest first
+//   POST /cpro/structures/v1/rechercher       by SIRET (paged)
+//   POST /cpro/structures/v1/consulter        idStructureCPP (or idStructure): flags
+//   POST /cpro/structures/v1/rechercher/services   a structure's services (paged)
+//   quotas on /cpro: 5 per second and 50,000 per day by default (the test space), 429 beyond
+//   any other /cpro path: 404
+//
+// What a deposited file becomes is read from the file itself (see chorus_invoice_file.hpp):
+// a well-formed UBL 2.1 Invoice, CII CrossIndustryInvoice, or Factur-X PDF carrying a CII is
+// integrated when its buyer is a known public structure and the buyer's requirements (service
+// code, commitment number) are met; otherwise the flux ends IN_REJETE with the reason, as
+// Chorus Pro answers asynchronously. force_outcome() overrides this for the next deposits.
+//
+// On top of the framework's faults, clock and request log (tests/emulator).
+#pragma once
+
+#include "emulator_server.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::chorus_emulator {
+
+struct PisteClient {
+    std::string client_id;
+    std::string client_secret;
+};
+
+struct TechnicalAccount {
+    std::string login;     // TECH_1_...@cpro.fr
+    std::string password;
+};
+
+struct Service {
+    int64_t id = 0;          // idService
+    std::string code;        // codeService
+    std::string label;       // libelleService
+    bool active = true;
+    bool commitment_required = false;  // consulter/service parametres.numeroEngagement
+};
+
+struct Structure {
+    int64_t id = 0;             // idStructureCPP
+    std::string siret;          // identifiantStructure (14 digits)
+    std::string name;           // designationStructure / raisonSocialeStructure
+    bool is_public = true;      // structurePriveePublique PUBLIQUE / PRIVEE
+    bool service_code_required = false;   // parametres.codeServiceDoitEtreRenseigne
+    bool commitment_required = false;     // parametres.numeroEJDoitEtreRenseigne
+    bool service_or_commitment = false;   // parametres.gestionNumeroEJOuCodeService
+    std::vector<Service> services;
+};
+
+// The standard data (chorus_dataset.cpp): the supplier structure of the default technical
+// account and public buyers with each kind of requirement. SIRETs pass the Luhn check.
+std::vector<Structure> standard_structures();
+constexpr const char *kSupplierSiret = "12345678200010";          // id 26000001, private: the supplier
+constexpr const char *kBuyerSiret = "21000000100011";             // id 26000101, no requirement
+constexpr const char *kServiceCodeBuyerSiret = "21000000200019";  // id 26000102, service code required
+constexpr const char *kCommitmentBuyerSiret = "21000000300017";   // id 26000103, commitment number required
+constexpr const char *kManyServicesBuyerSiret = "21000000400015"; // id 26000104, 25 active services
+constexpr const char *kEitherBuyerSiret = "13000000500012";       // id 26000105, service code or commitment
+
+struct ChorusEmulatorOptions {
+    emulator::ServerOptions server;
+    std::vector<PisteClient> clients{{"relais-piste-client", "relais-piste-secret"}};
+    std::vector<TechnicalAccount> accounts{{"TECH_1_relais@cpro.fr", "Relais-Tech-2026"}};
+    std::chrono::seconds token_lifetime{3600};
+    int per_second = 5;     // 0: no limit
+    int per_day = 50000;    // 0: no limit
+    bool retry_after_on_429 = true;
+    // From the deposit to the final state, on the emulator's clock. The flux is IN_RECU for
+    // the first third of it, IN_EN_COURS_TRAITEMENT_CPP for the rest. Invoices of an
+    // integrated flux are DEPOSEE, then MISE_A_DISPOSITION one more processing_delay later.
+    std::chrono::milliseconds processing_delay{std::chrono::seconds(30)};
+    // The reference leaves open whether an unknown flux answers 200 or 400 (with codeRetour
+    // 20001 either way).
+    bool unknown_flux_as_400 = false;
+    std::vector<Structure> structures = standard_structures();
+};
+
+// Terminal states a test can force on the next deposits, whatever their content.
+enum class ForcedOutcome { integrated, rejected, incident };
+
+struct FluxRecord {
+    std::string number;          // numeroFluxDepot
+    std::string syntax;          // syntaxeFlux
+    std::string file_name;       // nomFichier as deposited
+    std::string file_sha256;     // hex of the decoded file
+    std::string invoice_number;  // read from the file, "" when unreadable
+    std::string state;           // the state consulterCRDetaille would give now
+};
+
+class ChorusEmulator {
+public:
+    explicit ChorusEmulator(ChorusEmulatorOptions options = {});
+
+    void start() { server_.start(); }
+    void stop() { server_.stop(); }
+    emulator::EmulatorServer &server() { return server_; }
+
+    // The API base, as the connector's api_url setting: https://localhost:PORT
+    std::string api_url() const { return server_.base_url(); }
+    // The token endpoint, as the connector's oauth_url setting: https://localhost:PORT/api/oauth/token
+    std::string oauth_url() const { return server_.base_url() + "/api/oauth/token"; }
+
+    // Requests under /cpro (answered or refused) and to the token endpoint.
+    std::size_t api_requests() const { return server_.count("", "/cpro"); }
+    std::size_t token_requests() const { return server_.count("POST", "/api/oauth/token"); }
+
+    // Deposits accepted (a numeroFluxDepot allocated), in all and per file (SHA-256, hex).
+    std::size_t deposits() const;
+    std::map<std::string, int> deposits_by_file() const;
+    std::vector<FluxRecord> fluxes() const;
+    std::optional<FluxRecord> flux(const std::string &number) const;
+
+    // Every token issued so far stops working now (as after expires_in): the next API call
+    // with one answers 401, and a new token must be asked for.
+    void expire_tokens();
+    // 403 with an empty body on every /cpro call (an application not subscribed to the API).
+    void set_forbidden(bool forbidden);
+    // The next `count` deposits end in this state whatever their content.
+    void force_outcome(ForcedOutcome outcome, int count = 1);
+    // The next `count` deposits are recorded, then the connection is reset instead of
+    // answering: the client does not know whether its flux was received.
+    void lose_deposit_answers(int count = 1);
+    // Changes the quotas on /cpro (0: no limit).
+    void set_quota(int per_second, int per_day);
+
+private:
+    class State;
+    ChorusEmulatorOptions options_;
+    emulator::EmulatorServer server_;
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace relais::chorus_emulator
