@@ -92,8 +92,7 @@ TEST_CASE("calls: the connection test reports its steps; a plugin without one sa
     REQUIRE(r.ok());
     CHECK(r.body == R"({"steps":[{"message":"settings applied","name":"configuration","ok":true}]})");
 
-    Loaded c(test::built_plugin_dir(), "chorus", "chorus",
-             R"({"client_id":"id","client_secret":"s","technical_login":"l","technical_password":"p","structure_id":"1"})");
+    Loaded c(test::built_plugin_dir(), "universign", "universign", R"({"username":"u","password":"p"})");
     r = c.instance->test();
     CHECK(r.status == RELAIS_UNSUPPORTED);
 }
@@ -119,6 +118,15 @@ TEST_CASE("calls: settings are checked against the schema before configure", "[c
     const auto good = host::resolve_settings(descriptor, nullptr);
     CHECK(good->getValue<std::string>("greeting") == "hello");
     CHECK(good->getValue<int>("max_sleep_ms") == 10000);
+
+    // A number or boolean where a string is expected (an environment override is read as JSON:
+    // RELAIS__CONNECTORS__DIAGNOSTICS__GREETING=12345678200010) is taken as its text.
+    auto unquoted = parser.parse(R"({"greeting":12345678200010})").extract<Poco::JSON::Object::Ptr>();
+    const auto text = host::resolve_settings(descriptor, unquoted);
+    CHECK(text->getValue<std::string>("greeting") == "12345678200010");
+    CHECK(unquoted->get("greeting").isInteger());  // the caller's object is left alone
+    auto fractional = parser.parse(R"({"greeting":1.5})").extract<Poco::JSON::Object::Ptr>();
+    CHECK_THROWS_AS(host::resolve_settings(descriptor, fractional), host::SettingsError);
 }
 
 TEST_CASE("calls: execute is safe from 16 threads at once", "[calls][concurrency]") {
