@@ -53,33 +53,6 @@ std::pair<Object::Ptr, std::string> parent_of(const Object::Ptr &root, const std
     return {node, segments.back()};
 }
 
-// An identifier written without quotes, or set through an environment override (whose text
-// is read as JSON: RELAIS__CONNECTORS__CHORUS__STRUCTURE_ID=12345678200010 is a number), is
-// the text the user meant when the schema asks for a string. Only integers and booleans,
-// whose text is exact; the copy is changed, not the caller's object.
-Object::Ptr strings_where_expected(const std::string &schema_text, const Object::Ptr &settings) {
-    if (!settings) return settings;
-    Object::Ptr properties;
-    try {
-        Poco::JSON::Parser parser;
-        const auto schema = parser.parse(schema_text).extract<Object::Ptr>();
-        properties = schema ? schema->getObject("properties") : nullptr;
-    } catch (const Poco::Exception &) {
-        return settings;
-    }
-    if (!properties) return settings;
-    Object::Ptr out = settings;
-    for (const auto &name : settings->getNames()) {
-        const auto property = properties->getObject(name);
-        if (!property || property->optValue<std::string>("type", "") != "string") continue;
-        const auto value = settings->get(name);
-        if (!(value.isInteger() || value.isBoolean())) continue;
-        if (out == settings) out = deep_copy(settings);
-        out->set(name, value.convert<std::string>());
-    }
-    return out;
-}
-
 }  // namespace
 
 std::vector<std::string> secret_values(const JsonSchema &schema, const Object::Ptr &settings) {
@@ -121,7 +94,7 @@ SettingsError::SettingsError(const std::string &connector, std::vector<std::stri
 Poco::JSON::Object::Ptr resolve_settings(const PluginDescriptor &plugin, const Poco::JSON::Object::Ptr &section) {
     const auto schema = JsonSchema::parse(plugin.settings_schema);
     Poco::JSON::Object::Ptr settings = section ? section : Poco::JSON::Object::Ptr(new Poco::JSON::Object);
-    settings = schema.with_defaults(strings_where_expected(plugin.settings_schema, settings));
+    settings = schema.with_defaults(settings);
     std::vector<std::string> problems;
     for (const auto &e : schema.validate(settings))
         problems.push_back("key " + key_of(e) + ": expected " + e.expected + ", found " + e.found);

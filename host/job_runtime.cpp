@@ -69,7 +69,8 @@ private:
     JobContext &context_;
 };
 
-// Per-call services of a synchronous call: the connector's quota, waited for briefly.
+// Per-call services of a synchronous call: the connector's quota, waited for briefly and
+// ahead of the connector's jobs (someone is waiting for this answer).
 class SyncCall final : public relais_call_ctx {
 public:
     SyncCall(Scheduler &scheduler, const Clock &clock, std::string connector, int64_t max_wait_ms)
@@ -78,7 +79,8 @@ public:
         const auto wait_ms = std::min<int64_t>(max_wait_ms_, static_cast<int64_t>(std::min<uint64_t>(max_wait_ms, INT64_MAX / 2)));
         int64_t wait = 0;
         try {
-            wait = scheduler_.quota().acquire(connector_, count, clock_.now_ms() + std::max<int64_t>(0, wait_ms));
+            wait = scheduler_.quota().acquire(connector_, count, clock_.now_ms() + std::max<int64_t>(0, wait_ms), {},
+                                              QuotaLimiter::Priority::interactive);
         } catch (const std::exception &) {
             return RELAIS_INTERNAL;
         }

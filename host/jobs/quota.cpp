@@ -177,18 +177,43 @@ int64_t QuotaLimiter::try_acquire(const std::string &connector, int64_t n) {
     return try_acquire_locked(lock, connector, n);
 }
 
-int64_t QuotaLimiter::acquire(const std::string &connector, int64_t n, int64_t deadline_ms, std::stop_token stop) {
+int64_t QuotaLimiter::acquire(const std::string &connector, int64_t n, int64_t deadline_ms, std::stop_token stop,
+                              Priority priority) {
     // Before taking the lock: a stop already requested runs the callback right here.
     std::stop_callback on_stop(stop, [this] {
         std::lock_guard guard(mutex_);
         changed_.notify_all();
     });
     std::unique_lock lock(mutex_);
+    // An interactive caller is counted while it waits, so background callers let it go first;
+    // when it leaves (granted or not) they are woken to try again.
+    Bucket *counted = nullptr;
+    auto leave = [&](int64_t result) {
+        if (counted) {
+            --counted->interactive_waiting;
+            changed_.notify_all();
+        }
+        return result;
+    };
     for (;;) {
-        const auto wait = try_acquire_locked(lock, connector, n);
-        if (wait == 0) return 0;
+        int64_t wait;
+        const auto it = buckets_.find(connector);
+        if (priority == Priority::background && it != buckets_.end() && it->second.interactive_waiting > 0) {
+            // Not less than 1 ms: the slot may be free now, kept for the interactive caller.
+            wait = std::max<int64_t>(1, wait_locked(connector, it->second, n, clock_.now_ms()));
+        } else {
+            wait = try_acquire_locked(lock, connector, n);
+        }
+        if (wait == 0) return leave(0);
         const auto now = clock_.now_ms();
-        if (stop.stop_requested() || now >= deadline_ms) return wait;
+        if (stop.stop_requested() || now >= deadline_ms) return leave(wait);
+        if (priority == Priority::interactive && !counted) {
+            const auto waiting_in = buckets_.find(connector);  // std::map: the node stays put
+            if (waiting_in != buckets_.end()) {
+                counted = &waiting_in->second;
+                ++counted->interactive_waiting;
+            }
+        }
         clock_.wait_until(lock, changed_, std::min(deadline_ms, now + wait));
     }
 }

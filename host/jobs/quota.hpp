@@ -69,9 +69,15 @@ public:
     // storage failures propagate, with nothing granted.
     int64_t try_acquire(const std::string &connector, int64_t n = 1);
 
+    // Who waits for a grant. While an interactive caller (a synchronous API call: someone is
+    // waiting for the answer) waits for a connector's quota, background callers (jobs) of that
+    // connector are not granted: the next free slot goes to the interactive one.
+    enum class Priority { background, interactive };
+
     // Waits until n requests are granted (returns 0), or until the clock reaches deadline_ms or
     // `stop` is requested, and then grants nothing and returns the wait still needed (> 0).
-    int64_t acquire(const std::string &connector, int64_t n, int64_t deadline_ms, std::stop_token stop = {});
+    int64_t acquire(const std::string &connector, int64_t n, int64_t deadline_ms, std::stop_token stop = {},
+                    Priority priority = Priority::background);
 
     // The wait try_acquire would return, granting nothing.
     int64_t wait_ms(const std::string &connector, int64_t n = 1);
@@ -89,6 +95,7 @@ private:
         int64_t in_window = 0;                         // sum of the log's requests
         int64_t day_start = -1;                        // the UTC day used_today counts; -1: not read yet
         int64_t used_today = 0;
+        int interactive_waiting = 0;  // interactive callers blocked in acquire
     };
 
     // Under mutex_. The wait before n can be granted at now; 0: grantable.

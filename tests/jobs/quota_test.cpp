@@ -296,3 +296,41 @@ TEST_CASE("quota: threads taking grants at once never pass the rate or the daily
     CHECK(granted.size() == 20);
     CHECK(store.daily_usage("chorus", "2023-11-14") == 20);
 }
+
+TEST_CASE("quota: a synchronous caller waiting for the quota goes before waiting jobs", "[quota]") {
+    TempDir dir;
+    SqliteJobStore store(dir.path());
+    ManualClock clock(T0);
+    QuotaLimiter quota(store, clock);
+    quota.configure("chorus", rate(1));
+    REQUIRE(quota.try_acquire("chorus") == 0);
+
+    // A job waits first, then a synchronous call; the window frees one slot.
+    auto job = std::async(std::launch::async, [&] { return quota.acquire("chorus", 1, kNever); });
+    REQUIRE(clock.await_waiting(1, 10s));
+    auto call = std::async(std::launch::async, [&] {
+        return quota.acquire("chorus", 1, T0 + 5000, {}, QuotaLimiter::Priority::interactive);
+    });
+    REQUIRE(clock.await_waiting(2, 10s));
+    clock.advance(1000);
+    CHECK(call.get() == 0);
+    CHECK(clock.now_ms() == T0 + 1000);
+    // The job gets the next slot, a second later.
+    REQUIRE(clock.await_waiting(1, 10s));
+    CHECK(job.wait_for(0s) == std::future_status::timeout);
+    clock.advance(1000);
+    CHECK(job.get() == 0);
+
+    // An interactive caller that gives up lets the jobs through again.
+    auto second_job = std::async(std::launch::async, [&] { return quota.acquire("chorus", 1, kNever); });
+    REQUIRE(clock.await_waiting(1, 10s));
+    auto impatient = std::async(std::launch::async, [&] {
+        return quota.acquire("chorus", 1, clock.now_ms() + 100, {}, QuotaLimiter::Priority::interactive);
+    });
+    REQUIRE(clock.await_waiting(2, 10s));
+    clock.advance(100);
+    CHECK(impatient.get() == 900);
+    REQUIRE(clock.await_waiting(1, 10s));
+    clock.advance(900);
+    CHECK(second_job.get() == 0);
+}
