@@ -44,122 +44,7 @@ std::string text(const Json &input, const char *key) {
 std::string record_key(const std::string &key) { return "submission/" + key; }
 std::string file_key(const std::string &sha256) { return "file/" + sha256; }
 
-class HostStore : public SubmissionStore {
-public:
-    explicit HostStore(Host host) : host_(host) {}
-    std::optional<std::string> get(const std::string &key) override { return host_.state_get(key); }
-    void put(const std::string &key, const std::string &value) override { host_.state_put(key, value); }
-    void erase(const std::string &key) override { host_.state_delete(key); }
-
-private:
-    Host host_;
-};
-
-class MemoryStore : public SubmissionStore {
-public:
-    std::optional<std::string> get(const std::string &key) override {
-        std::lock_guard lock(mutex_);
-        const auto it = values_.find(key);
-        return it == values_.end() ? std::nullopt : std::optional(it->second);
-    }
-    void put(const std::string &key, const std::string &value) override {
-        std::lock_guard lock(mutex_);
-        values_[key] = value;
-    }
-    void erase(const std::string &key) override {
-        std::lock_guard lock(mutex_);
-        values_.erase(key);
-    }
-
-private:
-    std::mutex mutex_;
-    std::map<std::string, std::string> values_;
-};
-
 }  // namespace
-
-std::unique_lock<std::mutex> SubmissionLocks::lock(const std::string &key) {
-    std::mutex *m;
-    {
-        std::lock_guard guard(mutex_);
-        auto &slot = locks_[key];
-        if (!slot) slot = std::make_unique<std::mutex>();
-        m = slot.get();
-    }
-    return std::unique_lock(*m);
-}
-
-std::shared_ptr<SubmissionStore> host_submission_store(Host host) { return std::make_shared<HostStore>(host); }
-std::shared_ptr<SubmissionStore> memory_submission_store() { return std::make_shared<MemoryStore>(); }
-
-// The durable record of one submission (see the header's state diagram).
-struct Submissions::Record {
-    std::string key;
-    std::string invoice_number, file_sha256, file_name, syntax;
-    std::string phase = "new";  // new, depositing, uncertain, deposited, final
-    int64_t created_at = 0;
-    int64_t attempt_started_at = 0;  // of the deposit under way or uncertain
-    std::string flux_number, deposit_date;
-    JsonArray fluxes = new Poco::JSON::Array;  // every flux deposited: {flux_number, deposit_date, outcome}
-    int64_t redeposits = 0;
-    int64_t tracking_started_at = 0;
-    int64_t polls = 0;        // tracking jobs enqueued so far (numbers their idempotency keys)
-    int64_t polls_since_deposit = 0;
-    int64_t tracking_job_id = 0;
-    std::string state = "new";  // the connector's state name (chorus_states.hpp) or new/unconfirmed
-    std::string chorus_state;
-    Json report;               // the last processing report
-    JsonArray invoices;        // once integrated
-
-    Json to_json() const {
-        Json o = new Poco::JSON::Object;
-        o->set("key", key);
-        o->set("invoice_number", invoice_number);
-        o->set("file_sha256", file_sha256);
-        o->set("file_name", file_name);
-        o->set("syntax", syntax);
-        o->set("phase", phase);
-        o->set("created_at", created_at);
-        o->set("attempt_started_at", attempt_started_at);
-        o->set("flux_number", flux_number);
-        o->set("deposit_date", deposit_date);
-        o->set("fluxes", fluxes);
-        o->set("redeposits", redeposits);
-        o->set("tracking_started_at", tracking_started_at);
-        o->set("polls", polls);
-        o->set("polls_since_deposit", polls_since_deposit);
-        o->set("tracking_job_id", tracking_job_id);
-        o->set("state", state);
-        o->set("chorus_state", chorus_state);
-        if (report) o->set("report", report);
-        if (invoices) o->set("invoices", invoices);
-        return o;
-    }
-    static Record from_json(const Json &o) {
-        Record r;
-        r.key = string_at(o, "key").value_or("");
-        r.invoice_number = string_at(o, "invoice_number").value_or("");
-        r.file_sha256 = string_at(o, "file_sha256").value_or("");
-        r.file_name = string_at(o, "file_name").value_or("");
-        r.syntax = string_at(o, "syntax").value_or("");
-        r.phase = string_at(o, "phase").value_or("new");
-        r.created_at = integer_at(o, "created_at").value_or(0);
-        r.attempt_started_at = integer_at(o, "attempt_started_at").value_or(0);
-        r.flux_number = string_at(o, "flux_number").value_or("");
-        r.deposit_date = string_at(o, "deposit_date").value_or("");
-        if (auto a = array_at(o, "fluxes")) r.fluxes = a;
-        r.redeposits = integer_at(o, "redeposits").value_or(0);
-        r.tracking_started_at = integer_at(o, "tracking_started_at").value_or(0);
-        r.polls = integer_at(o, "polls").value_or(0);
-        r.polls_since_deposit = integer_at(o, "polls_since_deposit").value_or(0);
-        r.tracking_job_id = integer_at(o, "tracking_job_id").value_or(0);
-        r.state = string_at(o, "state").value_or("new");
-        r.chorus_state = string_at(o, "chorus_state").value_or("");
-        r.report = support::object_at(o, "report");
-        r.invoices = array_at(o, "invoices");
-        return r;
-    }
-};
 
 Submissions::Submissions(std::shared_ptr<ChorusApi> api, std::shared_ptr<Queries> queries,
                          std::shared_ptr<SubmissionStore> store, std::shared_ptr<SubmissionLocks> locks, Host host)
@@ -169,15 +54,17 @@ std::string Submissions::key_of(const std::string &invoice_number, const std::st
     return sha256_hex(invoice_number + '\n' + file_sha256).substr(0, 32);
 }
 
-std::optional<Submissions::Record> Submissions::load(const std::string &key) {
+std::optional<SubmissionRecord> Submissions::load(const std::string &key) {
     const auto text = store_->get(record_key(key));
     if (!text) return std::nullopt;
-    return Record::from_json(parse_object(*text, RELAIS_INTERNAL, "the record of submission " + key));
+    return SubmissionRecord::from_json(parse_object(*text, RELAIS_INTERNAL, "the record of submission " + key));
 }
 
-void Submissions::save(const Record &record) { store_->put(record_key(record.key), relais::to_string(record.to_json())); }
+void Submissions::save(const SubmissionRecord &record) {
+    store_->put(record_key(record.key), relais::to_string(record.to_json()));
+}
 
-Json Submissions::summary(const Record &r) const {
+Json Submissions::summary(const SubmissionRecord &r) const {
     Json o = new Poco::JSON::Object;
     o->set("submission_key", r.key);
     o->set("invoice_number", r.invoice_number);
@@ -200,7 +87,7 @@ Json Submissions::summary(const Record &r) const {
     return o;
 }
 
-void Submissions::deposit(Record &r, const InvoiceFile &file, const Call &call) {
+void Submissions::deposit(SubmissionRecord &r, const InvoiceFile &file, const Call &call) {
     const auto previous_phase = r.phase;
     r.phase = "depositing";
     r.attempt_started_at = now_ms();
@@ -253,7 +140,7 @@ void Submissions::deposit(Record &r, const InvoiceFile &file, const Call &call) 
     host_.info("invoice " + r.invoice_number + " deposited on Chorus Pro as flux " + flux);
 }
 
-int64_t Submissions::schedule_next(Record &r) {
+int64_t Submissions::schedule_next(SubmissionRecord &r) {
     const auto &s = api_->settings();
     auto delay = s.poll_initial_delay;
     for (int64_t i = 0; i < r.polls_since_deposit && delay < s.poll_max_delay; ++i) delay *= 2;
@@ -302,7 +189,7 @@ Json Submissions::submit(const Json &input, const Call &call) {
     const auto guard = locks_->lock(key);
 
     auto existing = load(key);
-    Record r = existing ? *existing : Record{};
+    SubmissionRecord r = existing ? *existing : SubmissionRecord{};
     const bool fresh = !existing || r.phase == "new";
     if (!existing) {
         r.key = key;
@@ -337,7 +224,7 @@ Json Submissions::track(const Json &input, const Call &call) {
     const auto guard = locks_->lock(key);
     auto loaded = load(key);
     if (!loaded) throw not_found("no submission has key " + key);
-    Record r = *loaded;
+    SubmissionRecord r = *loaded;
     if (r.phase == "final") return summary(r);
     if (r.phase == "new") throw permanent("submission " + key + " was never deposited: submit it again");
     try {
@@ -355,7 +242,7 @@ Json Submissions::track(const Json &input, const Call &call) {
     }
 }
 
-Json Submissions::follow(Record &r, const Call &call) {
+Json Submissions::follow(SubmissionRecord &r, const Call &call) {
     const auto &s = api_->settings();
     if (r.phase == "depositing") {
         r.phase = "uncertain";  // a tracking job died during a new deposit

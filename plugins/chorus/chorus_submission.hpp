@@ -33,6 +33,7 @@
 #include "chorus_api.hpp"
 #include "chorus_file.hpp"
 #include "chorus_queries.hpp"
+#include "chorus_submission_store.hpp"
 
 #include <relais/plugin.hpp>
 
@@ -41,28 +42,6 @@
 #include <mutex>
 
 namespace relais::chorus {
-
-// One mutex per submission key, for the plugin's lifetime (reconfigurations included).
-class SubmissionLocks {
-public:
-    std::unique_lock<std::mutex> lock(const std::string &key);
-
-private:
-    std::mutex mutex_;
-    std::map<std::string, std::unique_ptr<std::mutex>> locks_;
-};
-
-// Where records and files are kept: the host's plugin state, or memory when the host has none
-// (the standalone CLI), which keeps exactly-once only for the process's life.
-class SubmissionStore {
-public:
-    virtual ~SubmissionStore() = default;
-    virtual std::optional<std::string> get(const std::string &key) = 0;
-    virtual void put(const std::string &key, const std::string &value) = 0;
-    virtual void erase(const std::string &key) = 0;
-};
-std::shared_ptr<SubmissionStore> host_submission_store(Host host);
-std::shared_ptr<SubmissionStore> memory_submission_store();
 
 class Submissions {
 public:
@@ -80,16 +59,15 @@ public:
     static std::string key_of(const std::string &invoice_number, const std::string &file_sha256);
 
 private:
-    struct Record;
-    std::optional<Record> load(const std::string &key);
-    void save(const Record &record);
+    std::optional<SubmissionRecord> load(const std::string &key);
+    void save(const SubmissionRecord &record);
     // Deposits `file`; leaves the record deposited, uncertain, or as it was (and throws) when
     // Chorus Pro refused or could not be reached.
-    void deposit(Record &record, const InvoiceFile &file, const Call &call);
+    void deposit(SubmissionRecord &record, const InvoiceFile &file, const Call &call);
     // Enqueues the next tracking job; its id, or 0 when this host runs no jobs.
-    int64_t schedule_next(Record &record);
-    Json follow(Record &record, const Call &call);
-    Json summary(const Record &record) const;
+    int64_t schedule_next(SubmissionRecord &record);
+    Json follow(SubmissionRecord &record, const Call &call);
+    Json summary(const SubmissionRecord &record) const;
 
     std::shared_ptr<ChorusApi> api_;
     std::shared_ptr<Queries> queries_;

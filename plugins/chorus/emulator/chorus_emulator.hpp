@@ -102,6 +102,9 @@ struct ChorusEmulatorOptions {
     // the first third of it, IN_EN_COURS_TRAITEMENT_CPP for the rest. Invoices of an
     // integrated flux are DEPOSEE, then MISE_A_DISPOSITION one more processing_delay later.
     std::chrono::milliseconds processing_delay{std::chrono::seconds(30)};
+    // deposerFluxFacture's limit per file (reference section 7: 10 MB, 413 above). Tests of
+    // the boundary lower it rather than push 10 MB through TLS and JSON twice.
+    std::size_t max_file_bytes = 10u << 20;
     // The reference leaves open whether an unknown flux answers 200 or 400 (with codeRetour
     // 20001 either way).
     bool unknown_flux_as_400 = false;

@@ -19,8 +19,6 @@ using wire::refuse;
 
 namespace {
 
-// The file size limit of deposerFluxFacture (reference §7: 10 MB per file, 413 above).
-constexpr std::size_t kMaxFileBytes = 10u * 1024 * 1024;
 constexpr std::size_t kMaxFileNameLength = 200;
 // Invoices per page of rechercher/fournisseur at most. The real cap is unknown; a larger
 // nbResultatsParPage is lowered to it, and parametresRetour says so.
@@ -58,19 +56,22 @@ void check_file_name(const std::string &name, const std::string &syntax, Syntax 
                    " (attendu : " + expected + ")");
 }
 
-std::string decoded_file(const std::optional<std::string> &content) {
+// The file size limit (options.max_file_bytes) is said in the answer in MB, as Chorus Pro does.
+std::string decoded_file(const std::optional<std::string> &content, std::size_t max_bytes) {
+    const std::string too_large = "Le fichier depasse la taille maximale autorisee (" +
+                                  (max_bytes % (1u << 20) == 0 ? std::to_string(max_bytes >> 20) + " Mo"
+                                                               : std::to_string(max_bytes) + " octets") +
+                                  ")";
     if (!content || content->empty()) refuse(400, wire::kInvalidField, "Le champ fichierFlux est obligatoire");
     // Refused on its encoded size first, as a gateway does, before decoding megabytes.
-    if (content->size() / 4 * 3 > kMaxFileBytes + 2)
-        refuse(413, wire::kFileTooLarge, "Le fichier depasse la taille maximale autorisee (10 Mo)");
+    if (content->size() / 4 * 3 > max_bytes + 2) refuse(413, wire::kFileTooLarge, too_large);
     auto bytes = wire::decode_base64(*content);
     if (!bytes)
         refuse(400, wire::kInvalidField,
                "Le champ fichierFlux n'est pas un contenu base64 valide (alphabet standard, avec remplissage, "
                "sans retour a la ligne)");
     if (bytes->empty()) refuse(400, wire::kInvalidField, "Le fichier depose (champ fichierFlux) est vide");
-    if (bytes->size() > kMaxFileBytes)
-        refuse(413, wire::kFileTooLarge, "Le fichier depasse la taille maximale autorisee (10 Mo)");
+    if (bytes->size() > max_bytes) refuse(413, wire::kFileTooLarge, too_large);
     return std::move(*bytes);
 }
 
@@ -136,7 +137,7 @@ Response ChorusEmulator::State::deposit(const Request &request, const TechnicalA
     if (!family)
         refuse(400, wire::kUnknownSyntax, "La syntaxe " + *syntax + " (champ syntaxeFlux) n'est pas reconnue");
     check_file_name(name.value_or(""), *syntax, *family);
-    const auto bytes = decoded_file(content);
+    const auto bytes = decoded_file(content, options.max_file_bytes);
 
     // Read outside the lock: parsing a large file must not hold other clients up.
     const auto reading = read_invoice_file(bytes, *syntax);
