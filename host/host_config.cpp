@@ -5,6 +5,8 @@
 // the host section.
 #include "host_config.hpp"
 
+#include "redactor.hpp"
+
 #include "json_schema.hpp"
 
 #include <Poco/Exception.h>
@@ -998,14 +1000,10 @@ LoadedConfig default_config(const Environment &environment) {
 }
 
 std::string redact(std::string text, const std::vector<std::string> &secret_values) {
-    std::vector<std::string> secrets(secret_values.begin(), secret_values.end());
-    std::sort(secrets.begin(), secrets.end(), [](const auto &a, const auto &b) { return a.size() > b.size(); });
-    for (const std::string &secret : secrets) {
-        if (secret.empty()) continue;
-        for (std::size_t at = 0; (at = text.find(secret, at)) != std::string::npos; at += 3)
-            text.replace(at, secret.size(), "***");
-    }
-    return text;
+    // The same rules as the logs and the API: one replacement text, JSON-escaped forms too.
+    Redactor redactor;
+    redactor.add_all(secret_values);
+    return redactor.apply(text);
 }
 
 }  // namespace relais::host

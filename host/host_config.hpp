@@ -157,8 +157,9 @@ LoadedConfig load_config(const std::filesystem::path &file, const Environment &e
 // environment overrides as for a file. Throws ConfigError when an override is wrong.
 LoadedConfig default_config(const Environment &environment);
 
-// `text` with every occurrence of each secret value replaced by "***", longest values first so
-// that a secret containing another is hidden whole.
+// `text` with every occurrence of each secret value replaced as Redactor does ("[redacted]",
+// also inside JSON strings; a secret containing another is hidden whole; values shorter than
+// Redactor::kMinimumLength are not hidden, as everywhere else).
 std::string redact(std::string text, const std::vector<std::string> &secret_values);
 
 }  // namespace relais::host

@@ -88,7 +88,7 @@ TEST_CASE("config check: an invalid connector section names the connector and th
     r = c.check({"SLEEP=sleep-secret-value"});
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.err,
-               Catch::Contains("connectors.diagnostics: key max_sleep_ms: expected integer, found string \"***\""));
+               Catch::Contains("connectors.diagnostics: key max_sleep_ms: expected integer, found string \"[redacted]\""));
     CHECK_THAT(r.out + r.err, !Catch::Contains("sleep-secret-value"));
 }
 
