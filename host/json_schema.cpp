@@ -733,12 +733,30 @@ void compile_pattern(const Object &schema, const std::string &pointer, Patterns 
 // First pass: the shape of every keyword we support, recursively. Unknown keywords are left
 // alone (they may be annotations of other tools), except "$ref": silently ignoring it would
 // leave part of what the plugin meant unchecked.
+// Every keyword this validator applies or knows to be an annotation (see json_schema.hpp).
+bool known_keyword(const std::string &name) {
+    static const std::array<std::string_view, 37> known{
+        "type",      "properties", "required",  "additionalProperties", "items",    "minItems",
+        "maxItems",  "uniqueItems", "enum",     "const",                "pattern",  "minLength",
+        "maxLength", "minimum",     "maximum",  "exclusiveMinimum",     "exclusiveMaximum", "format",
+        "allOf",     "anyOf",       "oneOf",    "not",                  "if",       "then",
+        "else",      "title",       "description", "default",           "examples", "secret",
+        "$schema",   "$id",         "$comment", "readOnly",             "writeOnly", "deprecated",
+        "$ref"};
+    return std::find(known.begin(), known.end(), name) != known.end();
+}
+
 void check_schema(const Var &node, const std::string &pointer, Patterns &patterns) {
     if (node.isBoolean()) return;
     const Object::Ptr schema = as_object(node);
     if (!schema) refuse(pointer, "a schema must be an object or a boolean, found " + brief(node, false));
     if (schema->has("$ref"))
         refuse(child(pointer, "$ref"), "\"$ref\" is not supported: write the referenced schema inline");
+    for (const auto &name : schema->getNames())
+        if (!known_keyword(name) && !name.starts_with("x-"))
+            refuse(child(pointer, name), "the keyword \"" + name +
+                                             "\" is not supported by this host (it would be ignored, and accept "
+                                             "what it is meant to refuse)");
     check_type_keyword(*schema, pointer);
     check_numeric_keywords(*schema, pointer);
     check_shapes(*schema, pointer);

@@ -10,8 +10,12 @@
 //   minimum, maximum, exclusiveMinimum, exclusiveMaximum (numbers),
 //   format: "uri", "email", "date-time" (other format names are annotations),
 //   allOf, anyOf, oneOf, not, if / then / else.
-// Annotations: title, description, default, examples, and the Relais extension "secret": true.
-// Subschemas may be `true` / `false`. Other keywords are ignored; "$ref" is refused.
+// Annotations: title, description, default, examples, $schema, $id, $comment, readOnly,
+// writeOnly, deprecated, the Relais extension "secret": true, and any "x-..." keyword (hints
+// for a user interface generated from the schema, such as "x-widget").
+// Subschemas may be `true` / `false`. Any other keyword is refused when the schema is parsed
+// (a "patternProperties" or "multipleOf" silently ignored would accept what the plugin's
+// author meant to refuse); "$ref" too.
 //
 // A parsed JsonSchema is immutable: validate(), with_defaults() and secret_paths() may be
 // called from many threads at once.
@@ -44,7 +48,8 @@ class JsonSchema {
 public:
     // Parses a schema and checks that it is well formed for the supported subset. Throws
     // std::invalid_argument naming the JSON Pointer inside the schema of what is wrong: not
-    // JSON, root not an object, "$ref" anywhere, an unknown type name, a supported keyword of
+    // JSON, root not an object, "$ref" or an unsupported keyword anywhere, an unknown type
+    // name, a supported keyword of
     // the wrong shape (e.g. "required" not an array of strings, "pattern" not a valid
     // ECMAScript regex, "minimum" not a number), or a "default" its own subschema rejects.
     static JsonSchema parse(const std::string &schema_json);

@@ -449,9 +449,15 @@ TEST_CASE("json schema: malformed schemas are refused, naming the pointer", "[js
     CHECK(refusal(R"({"type":)").starts_with("invalid JSON Schema: not valid JSON: "));
 }
 
-TEST_CASE("json schema: unknown keywords are ignored", "[json_schema]") {
+TEST_CASE("json schema: annotations and x- extensions are accepted, unsupported keywords refused", "[json_schema]") {
     CHECK(refusal(R"({"x-widget":"password","$comment":"hi","$schema":"https://json-schema.org/draft/2020-12/schema",
                      "properties":{"a":{"readOnly":true,"examples":[1],"title":"A","description":"d"}}})") == "");
+    // Ignoring these would accept what the plugin's author meant to refuse.
+    CHECK_THAT(refusal(R"({"properties":{"n":{"type":"integer","multipleOf":5}}})"),
+               Catch::StartsWith(R"(invalid JSON Schema at /properties/n/multipleOf: the keyword "multipleOf" is not supported)"));
+    CHECK_THAT(refusal(R"({"patternProperties":{"^x":{"type":"string"}}})"),
+               Catch::StartsWith(R"(invalid JSON Schema at /patternProperties: the keyword "patternProperties")"));
+    CHECK_THAT(refusal(R"({"items":{"maxContains":2}})"), Catch::Contains("/items/maxContains"));
 }
 
 TEST_CASE("json schema: the diagnostics plugin's settings schema", "[json_schema]") {
