@@ -199,7 +199,8 @@ void ApiServer::start() {
     params->setKeepAliveTimeout(Poco::Timespan(settings_.request_timeout_seconds, 0));
     params->setMaxKeepAliveRequests(0);  // unlimited
     params->setServerName("relais");
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*this), pool_, socket, params);
+    factory_ = new HandlerFactory(*this);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(factory_, pool_, socket, params);
     server_->start();
 }
 

@@ -7,6 +7,7 @@
 #include "api_router.hpp"
 
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/ThreadPool.h>
 
 #include <atomic>
@@ -64,6 +65,10 @@ private:
     std::shared_ptr<const Redactor> redactor_;
     Metrics *metrics_;
 
+    // Declared before the pool, so destroyed after it: the connections' threads (joined by
+    // the pool's destructor) unregister from the factory's serverStopped event as they end,
+    // and the event must outlive them whatever the order Poco releases its references in.
+    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
     Poco::ThreadPool pool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     bool tls_ = false;
