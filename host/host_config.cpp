@@ -109,7 +109,8 @@ constexpr const char *kSchema = R"json({
           "properties": {
             "workers": {"type": "integer", "minimum": 1, "maximum": 256},
             "lease_seconds": {"type": "integer", "minimum": 5, "maximum": 86400},
-            "durability": {"enum": ["full", "accepted", "normal"]}
+            "durability": {"enum": ["full", "accepted", "normal"]},
+            "retention_days": {"type": "integer", "minimum": 0, "maximum": 36500}
           },
           "additionalProperties": false
         },
@@ -891,6 +892,7 @@ HostConfig read_host(const Object::Ptr &host, const fs::path &base) {
         j.workers = unsigned_at(jobs, "workers", j.workers);
         j.lease_seconds = unsigned_at(jobs, "lease_seconds", j.lease_seconds);
         if (jobs->has("durability")) j.durability = string_at(jobs, "durability");
+        j.retention_days = unsigned_at(jobs, "retention_days", j.retention_days);
     }
     if (const Array::Ptr tokens = host->getArray("tokens")) {
         for (unsigned i = 0; i < tokens->size(); ++i) {

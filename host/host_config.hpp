@@ -16,7 +16,7 @@
 //       "log": {"format": "text", "level": "information", "levels": {"relais.plugin.chorus": "debug"}},
 //       "api": {"max_body_bytes": 10485760, "request_timeout_seconds": 30, "max_threads": 16,
 //               "max_queued": 64, "shutdown_grace_seconds": 20},
-//       "jobs": {"workers": 8, "lease_seconds": 60, "durability": "full"},
+//       "jobs": {"workers": 8, "lease_seconds": 60, "durability": "full", "retention_days": 30},
 //       "tokens": [{"name": "erp", "token": "${env:RELAIS_ERP_TOKEN}", "scopes": ["client"]}]
 //     },
 //     "connectors": {"chorus": {"enabled": true, "client_secret": "${env:CHORUS_SECRET}"}}
@@ -98,6 +98,9 @@ struct JobsConfig {
     unsigned workers = 8;
     unsigned lease_seconds = 60;
     std::string durability = "accepted";
+    // Succeeded and cancelled jobs are deleted this many days after they ended (0: never);
+    // dead jobs are kept until retried.
+    unsigned retention_days = 30;
 };
 
 // A bearer token accepted by the API. Names are unique, and so are values.

@@ -170,6 +170,7 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     s.owner = "relais-" + std::to_string(::getpid()) + "-" + std::to_string(clock_.now_ms());
     s.workers = options.workers;
     s.lease_ms = options.lease_ms;
+    s.retention_ms = options.retention_ms;
     scheduler_ = std::make_unique<Scheduler>(*store_, *executor_, clock_, s);
     scheduler_->set_on_finished([this](const Job &job) {
         if (!job.callback_url) return;

@@ -32,6 +32,8 @@ public:
         // See SqliteJobStoreOptions: every mode survives kill -9; "accepted" and "full" also
         // keep every accepted job across a power cut.
         SqliteJobStoreOptions::Sync synchronous = SqliteJobStoreOptions::Sync::accepted;
+        // Succeeded and cancelled jobs are deleted this long after they ended; 0 keeps them.
+        int64_t retention_ms = 30LL * 86'400'000;
     };
 
     JobRuntime(const std::filesystem::path &data_dir, Options options);

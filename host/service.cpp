@@ -31,6 +31,7 @@ static JobRuntime::Options jobs_options(const JobsConfig &c) {
     JobRuntime::Options o;
     o.workers = static_cast<int>(c.workers);
     o.lease_ms = static_cast<int64_t>(c.lease_seconds) * 1000;
+    o.retention_ms = static_cast<int64_t>(c.retention_days) * 86'400'000;
     o.synchronous = c.durability == "full"     ? SqliteJobStoreOptions::Sync::full
                     : c.durability == "normal" ? SqliteJobStoreOptions::Sync::normal
                                                : SqliteJobStoreOptions::Sync::accepted;

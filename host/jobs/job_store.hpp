@@ -77,6 +77,11 @@ public:
     // must not loop forever); or to cancelled when cancel was requested. Returns how many.
     virtual int requeue_expired(int64_t now) = 0;
 
+    // Deletes up to `limit` succeeded or cancelled jobs last changed before `before`, with
+    // their attempts; returns how many. Dead jobs are kept (they wait for a person), and so are
+    // the others. Ids are never reused; a purged job's idempotency key may name a new job.
+    virtual int purge_finished(int64_t before, int limit) = 0;
+
     // queued | failed_retrying -> cancelled. running: sets cancel_requested, which the worker
     // reads with get() (e.g. when it extends its lease) to stop early; the job ends as its worker reports.
     // False when there is no such job or it has already finished.

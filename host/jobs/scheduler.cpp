@@ -516,6 +516,7 @@ void Scheduler::keep_house() {
     const auto requeue_every = std::max(options_.poll_ms, options_.lease_ms / 4);
     auto next_requeue = after(clock_.now_ms(), requeue_every);
     auto next_cancel_check = after(clock_.now_ms(), options_.cancel_check_ms);
+    auto next_purge = options_.retention_ms > 0 ? clock_.now_ms() : kNever;
     for (;;) {
         uint64_t seen = 0;
         std::vector<std::shared_ptr<detail::RunningJob>> running;
@@ -558,6 +559,19 @@ void Scheduler::keep_house() {
                 next_requeue = after(now, requeue_every);
             }
             next = std::min(next, next_requeue);
+            if (now >= next_purge) {
+                // In batches, so the store's lock is never held long; at most 100,000 a pass.
+                constexpr int kBatch = 1000;
+                int purged = 0, batch = kBatch;
+                for (int i = 0; i < 100 && batch == kBatch; ++i) {
+                    batch = store_.purge_finished(now - options_.retention_ms, kBatch);
+                    purged += batch;
+                }
+                if (purged > 0)
+                    logger().information(std::to_string(purged) + " finished job(s) older than the retention deleted");
+                next_purge = after(now, options_.purge_every_ms);
+            }
+            next = std::min(next, next_purge);
             if (periodic_.run_due() > 0) notify();
             next = std::min(next, periodic_.next_due());
         } catch (const std::exception &e) {

@@ -75,6 +75,9 @@ struct SchedulerOptions {
     int64_t lease_ms = 60'000;
     int64_t poll_ms = 1'000;  // longest idle wait; notify() wakes workers at once
     int64_t cancel_check_ms = 1'000;
+    // Succeeded and cancelled jobs are deleted this long after they ended; 0 keeps them.
+    int64_t retention_ms = 30LL * 86'400'000;
+    int64_t purge_every_ms = 3'600'000;
     uint64_t random_seed = 0;  // for retry jitter; 0: from std::random_device
 };
 

@@ -465,6 +465,19 @@ int SqliteJobStore::requeue_expired(int64_t now) {
     return requeued;
 }
 
+int SqliteJobStore::purge_finished(int64_t before, int limit) {
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    // Attempts go with their job (ON DELETE CASCADE).
+    db_->query("DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'cancelled') "
+               "AND updated_at < ?1 LIMIT ?2)")
+        .bind_all(before, limit)
+        .run();
+    const auto purged = static_cast<int>(db_->changes());
+    tx.commit();
+    return purged;
+}
+
 bool SqliteJobStore::cancel(JobId id, int64_t now) {
     std::lock_guard lock(mutex_);
     Transaction tx(*db_);

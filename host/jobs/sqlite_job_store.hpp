@@ -57,6 +57,7 @@ public:
     bool snooze(JobId id, const std::string &owner, const AttemptError &error, int64_t run_at,
                 int64_t now) override;
     int requeue_expired(int64_t now) override;
+    int purge_finished(int64_t before, int limit) override;
     bool cancel(JobId id, int64_t now) override;
     bool retry(JobId id, int64_t now) override;
     std::optional<JobDetail> get(JobId id) override;

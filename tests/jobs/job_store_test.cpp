@@ -827,3 +827,36 @@ TEST_CASE("jobs: everything written is there after the store is destroyed and re
     keyed.idempotency_key = "F-9";
     CHECK_FALSE(reopened.enqueue(keyed, T0 + 10).created);  // the key is remembered too
 }
+
+TEST_CASE("jobs: purge_finished deletes old succeeded and cancelled jobs with their attempts, in batches", "[jobs]") {
+    TempDir dir;
+    SqliteJobStore store(dir.path());
+    std::vector<JobId> done;
+    for (int i = 0; i < 5; ++i) {
+        const auto id = store.enqueue(new_job("chorus"), T0 + i).job.id;
+        REQUIRE(store.claim(claim_of({"chorus"}, "w", 60'000), T0 + 10)->id == id);
+        REQUIRE(store.succeed(id, "w", "{}", T0 + 20));
+        done.push_back(id);
+    }
+    const auto cancelled = store.enqueue(new_job("chorus"), T0 + 30).job.id;
+    REQUIRE(store.cancel(cancelled, T0 + 40));
+    auto once = new_job("sirene");
+    once.max_attempts = 1;
+    const auto dead = store.enqueue(once, T0 + 50).job.id;
+    REQUIRE(store.claim(claim_of({"sirene"}, "w", 60'000), T0 + 60)->id == dead);
+    REQUIRE(store.fail(dead, "w", {"permanent", "refused", "", std::nullopt}, std::nullopt, T0 + 70));
+    const auto queued = store.enqueue(new_job("chorus"), T0 + 80).job.id;
+    const auto recent = store.enqueue(new_job("chorus"), T0 + 90).job.id;
+    REQUIRE(store.cancel(recent, T0 + 10'000));
+
+    CHECK(store.purge_finished(T0 + 1'000, 4) == 4);  // a batch
+    CHECK(store.purge_finished(T0 + 1'000, 4) == 2);  // the rest: one succeeded, one cancelled
+    CHECK(store.purge_finished(T0 + 1'000, 4) == 0);
+    for (const auto id : done) CHECK_FALSE(store.get(id));
+    CHECK_FALSE(store.get(cancelled));
+    CHECK(store.get(dead)->job.state == JobState::dead);  // waits for a person
+    CHECK(store.get(queued)->job.state == JobState::queued);
+    CHECK(store.get(recent)->job.state == JobState::cancelled);  // ended after the cut
+    // Ids are never reused.
+    CHECK(store.enqueue(new_job("chorus"), T0 + 20'000).job.id > recent);
+}

@@ -732,3 +732,25 @@ TEST_CASE("scheduler: 2000 no-op jobs over 2 connectors all complete exactly onc
     CHECK(executions.size() == 2000);
     CHECK(std::all_of(executions.begin(), executions.end(), [](const auto &e) { return e.second == 1; }));
 }
+
+TEST_CASE("scheduler: finished jobs are deleted once the retention has passed, dead ones kept", "[scheduler]") {
+    auto options = Rig::default_options();
+    options.retention_ms = 86'400'000;
+    options.purge_every_ms = 3'600'000;
+    Rig rig([](const Job &job, JobContext &, int) { return job.action == "bad" ? error(RELAIS_PERMANENT, "no") : ok(); },
+            options);
+    rig.scheduler.set_policy("chorus", policy());
+    const auto good = rig.enqueue("chorus");
+    const auto bad = rig.enqueue("chorus", 3, "bad");
+    rig.scheduler.start();
+    REQUIRE(rig.await_finished(2));
+    REQUIRE(rig.await_idle());
+    rig.clock.advance(86'400'000 - 1);
+    REQUIRE(rig.await_idle());
+    CHECK(rig.store.get(good).has_value());  // not yet a day old
+    rig.clock.advance(3'600'000);            // the next purge pass
+    REQUIRE(rig.await_idle());
+    CHECK_FALSE(rig.store.get(good).has_value());
+    CHECK(rig.detail(bad).job.state == JobState::dead);
+    rig.scheduler.stop(0);
+}
