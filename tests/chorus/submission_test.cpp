@@ -1,6 +1,7 @@
 // submit_invoice and its tracking: one deposit per invoice and file, whatever fails on the
 // way, followed to the final state; rejections and incidents handled as Chorus Pro means them.
 #include "chorus_harness.hpp"
+#include "facturx_pdf.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -203,4 +204,17 @@ TEST_CASE("chorus submit_invoice: without a job queue the deposit is made and fo
     CHECK_FALSE(r->has("tracking_job_id"));
     CHECK(h.ok("submit_invoice", submit_input("FA-2026-0009", sample_ubl("FA-2026-0009")))->getValue<bool>("already_submitted"));
     CHECK(h.emulator().deposits() == 1);
+}
+
+TEST_CASE("chorus submit_invoice: a Factur-X PDF goes as IN_DP_E2_CII_FACTURX and is integrated", "[chorus]") {
+    ChorusHarness h({.settings = kFast, .processing_delay = 30s});
+    const auto pdf = facturx_pdf(sample_cii("FA-2026-0010"));
+    const auto r = h.ok("submit_invoice", R"({"invoice_number":"FA-2026-0010","syntax":"facturx","file_base64":")" +
+                                              base64(pdf) + "\"}");
+    CHECK(r->getValue<std::string>("syntax") == "IN_DP_E2_CII_FACTURX");
+    CHECK(r->getValue<std::string>("file_name") == "FA-2026-0010.pdf");
+    const auto results = h.run_jobs();
+    const auto last = parse(results.back().body);
+    CHECK(last->getValue<std::string>("state") == "integrated");
+    CHECK(last->getArray("invoices")->getObject(0)->getValue<std::string>("invoice_number") == "FA-2026-0010");
 }
