@@ -64,6 +64,17 @@ const char *const kKeyInput = R"json({
   "additionalProperties": false
 })json";
 
+const char *const kStatusInput = R"json({
+  "type": "object",
+  "properties": {
+    "submission_key": {"type": "string", "minLength": 1, "description": "As submit_invoice returned it"},
+    "invoice_number": {"type": "string", "minLength": 1},
+    "file_sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "SHA-256 of the file deposited, in hex"}
+  },
+  "anyOf": [{"required": ["submission_key"]}, {"required": ["invoice_number", "file_sha256"]}],
+  "additionalProperties": false
+})json";
+
 const char *const kFluxInput = R"json({
   "type": "object",
   "required": ["flux_number"],
@@ -129,7 +140,7 @@ public:
                     &Chorus::submit_invoice)
             .action("track_submission", "Looks once at a submission and schedules the next look until it is final",
                     kKeyInput, &Chorus::track_submission)
-            .action("submission_status", "What is recorded about a submission, without calling Chorus Pro", kKeyInput,
+            .action("submission_status", "What is recorded about a submission, without calling Chorus Pro", kStatusInput,
                     &Chorus::submission_status)
             .action("flux_status", "The processing report of a deposit (consulterCRDetaille)", kFluxInput,
                     &Chorus::flux_status)

@@ -5,6 +5,7 @@
 #include <relais/support/json.hpp>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/String.h>
 
 #include <algorithm>
 #include <chrono>
@@ -369,8 +370,15 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
 }
 
 Json Submissions::status(const Json &input, const Call &) {
-    const auto key = text(input, "submission_key");
-    if (key.empty()) throw invalid_input("submission_key is required");
+    auto key = text(input, "submission_key");
+    if (key.empty()) {
+        // The ERP knows its invoice number and file: the key is derived from them.
+        const auto number = text(input, "invoice_number");
+        const auto sha = text(input, "file_sha256");
+        if (number.empty() || sha.size() != 64)
+            throw invalid_input("give submission_key, or invoice_number and file_sha256 (64 hex digits)");
+        key = key_of(number, Poco::toLower(sha));
+    }
     const auto r = load(key);
     if (!r) throw not_found("no submission has key " + key);
     return summary(*r);

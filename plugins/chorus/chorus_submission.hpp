@@ -52,7 +52,8 @@ public:
     Json submit(const Json &input, const Call &call);
     // {submission_key}: one look at the submission; see the header comment.
     Json track(const Json &input, const Call &call);
-    // {submission_key}: what is recorded, without asking Chorus Pro.
+    // {submission_key} or {invoice_number, file_sha256}: what is recorded, without asking
+    // Chorus Pro.
     Json status(const Json &input, const Call &call);
 
     // The key of an invoice number and file hash.

@@ -64,6 +64,10 @@ TEST_CASE("chorus submit_invoice: deposited once, followed to IN_INTEGRE, invoic
     CHECK(h.emulator().deposits() == 1);
     const auto status = h.ok("submission_status", R"({"submission_key":")" + key + "\"}");
     CHECK(status->getValue<std::string>("flux_number") == submitted->getValue<std::string>("flux_number"));
+    // Or from what the ERP has: its invoice number and the file's hash.
+    const auto by_file = h.ok("submission_status", R"({"invoice_number":"FA-2026-0001","file_sha256":")" +
+                                                       submitted->getValue<std::string>("file_sha256") + "\"}");
+    CHECK(by_file->getValue<std::string>("submission_key") == key);
 }
 
 TEST_CASE("chorus submit_invoice: a rejected invoice fails its tracking job with Chorus Pro's reason", "[chorus]") {
