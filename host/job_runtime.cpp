@@ -182,7 +182,12 @@ JobRuntime::~JobRuntime() { stop(0); }
 
 void JobRuntime::attach(ConnectorManager &connectors) { connectors_ = &connectors; }
 
-void JobRuntime::start() { scheduler_->start(); }
+void JobRuntime::start() {
+    // Callbacks of jobs that finished before the last stop and were not delivered yet.
+    for (const auto id : store_->pending_callbacks(100'000))
+        if (const auto detail = store_->get(id)) callbacks_.post(*detail);
+    scheduler_->start();
+}
 
 void JobRuntime::stop(int64_t grace_ms) {
     if (scheduler_) scheduler_->stop(grace_ms);

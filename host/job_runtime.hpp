@@ -73,7 +73,8 @@ private:
     std::unique_ptr<SqliteJobStore> store_;
     SystemClock clock_;
     std::unique_ptr<Executor> executor_;
-    CallbackSender callbacks_{CallbackSender::Options{}};  // outlives the scheduler that feeds it
+    // Outlives the scheduler that feeds it; tells the store each callback delivered.
+    CallbackSender callbacks_{CallbackSender::Options{}, [this](int64_t id) { store_->callback_done(id); }};
     std::unique_ptr<Scheduler> scheduler_;
     ConnectorManager *connectors_ = nullptr;
 };

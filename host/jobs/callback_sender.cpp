@@ -23,7 +23,8 @@ Poco::Logger &logger() { return Poco::Logger::get("relais.jobs.callbacks"); }
 
 }  // namespace
 
-CallbackSender::CallbackSender(Options options) : options_(options), thread_([this] { run(); }) {}
+CallbackSender::CallbackSender(Options options, std::function<void(int64_t)> done)
+    : options_(options), done_(std::move(done)), thread_([this] { run(); }) {}
 
 CallbackSender::~CallbackSender() {
     {
@@ -63,13 +64,21 @@ void CallbackSender::run() {
         queue_.erase(next);
         lock.unlock();
         const bool ok = deliver(d);
-        lock.lock();
-        if (ok) continue;
-        if (++d.attempt >= options_.attempts) {
+        const bool given_up = !ok && d.attempt + 1 >= options_.attempts;
+        if (given_up)
             logger().error("callback of job " + std::to_string(d.job_id) + " to " + d.url + " given up after " +
-                           std::to_string(d.attempt) + " attempts");
-            continue;
+                           std::to_string(d.attempt + 1) + " attempts");
+        if ((ok || given_up) && done_) {
+            try {
+                done_(d.job_id);
+            } catch (const std::exception &e) {
+                logger().error("callback of job " + std::to_string(d.job_id) + " delivered, but not recorded: " +
+                               e.what() + " (it may be posted again after a restart)");
+            }
         }
+        lock.lock();
+        if (ok || given_up) continue;
+        ++d.attempt;
         d.due = std::chrono::steady_clock::now() + options_.first_delay * (1 << (d.attempt - 1));
         queue_.push_back(std::move(d));
     }

@@ -1,8 +1,8 @@
 // Delivers finished jobs to their callback_url: an HTTP POST of the job as JSON (as
 // GET /api/v1/jobs/{id} shows it), retried with growing delays until a 2xx answer or the
-// attempts run out. Delivery is best effort on top of the durable job: the job and its result
-// stay in the store whatever happens to its callback, and a callback not yet delivered when
-// the host stops is not sent after the restart (poll the job to be sure).
+// attempts run out. The store marks a finished job's callback as pending (in the statement
+// that finishes the job); `done` is told when it is delivered or given up, and a host that
+// stopped before then posts it again after its restart: at least once, like the jobs.
 #pragma once
 
 #include "job.hpp"
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,7 +25,8 @@ public:
         std::chrono::seconds timeout{10};
     };
 
-    explicit CallbackSender(Options options);
+    // `done(job_id)` is called from the sender's thread once a callback is delivered or given up.
+    CallbackSender(Options options, std::function<void(int64_t)> done = {});
     ~CallbackSender();  // stops; undelivered callbacks are dropped (and logged)
 
     // Queues the delivery of a finished job that has a callback_url.
@@ -42,6 +44,7 @@ private:
     bool deliver(const Delivery &d) const;
 
     Options options_;
+    std::function<void(int64_t)> done_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Delivery> queue_;

@@ -82,6 +82,11 @@ public:
     // the others. Ids are never reused; a purged job's idempotency key may name a new job.
     virtual int purge_finished(int64_t before, int limit) = 0;
 
+    // Finished jobs whose callback_url has not been delivered yet (nor given up), oldest first:
+    // what a restarted host still has to post. callback_done() takes a job off that list.
+    virtual std::vector<JobId> pending_callbacks(int limit) = 0;
+    virtual void callback_done(JobId id) = 0;
+
     // queued | failed_retrying -> cancelled. running: sets cancel_requested, which the worker
     // reads with get() (e.g. when it extends its lease) to stop early; the job ends as its worker reports.
     // False when there is no such job or it has already finished.

@@ -97,6 +97,19 @@ CREATE TABLE plugin_state (
     PRIMARY KEY (plugin, key)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // Callbacks survive a restart: a job with a callback_url that reaches a final state is
+    // marked in the same statement (the trigger runs inside it), and unmarked once its
+    // callback is delivered or given up.
+    Migration{2, R"sql(
+ALTER TABLE jobs ADD COLUMN callback_pending INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_callback_pending ON jobs (id) WHERE callback_pending = 1;
+CREATE TRIGGER jobs_callback_due AFTER UPDATE OF state ON jobs
+    WHEN NEW.callback_url IS NOT NULL AND NEW.state IN ('succeeded', 'dead', 'cancelled')
+         AND OLD.state NOT IN ('succeeded', 'dead', 'cancelled')
+BEGIN
+    UPDATE jobs SET callback_pending = 1 WHERE id = NEW.id;
+END;
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations.back().version;
@@ -476,6 +489,20 @@ int SqliteJobStore::purge_finished(int64_t before, int limit) {
     const auto purged = static_cast<int>(db_->changes());
     tx.commit();
     return purged;
+}
+
+std::vector<JobId> SqliteJobStore::pending_callbacks(int limit) {
+    std::lock_guard lock(mutex_);
+    std::vector<JobId> ids;
+    auto q = db_->query("SELECT id FROM jobs WHERE callback_pending = 1 ORDER BY id LIMIT ?1");
+    q.bind(1, static_cast<int64_t>(limit));
+    while (q.step()) ids.push_back(q.int64(0));
+    return ids;
+}
+
+void SqliteJobStore::callback_done(JobId id) {
+    std::lock_guard lock(mutex_);
+    db_->query("UPDATE jobs SET callback_pending = 0 WHERE id = ?1").bind_all(id).run();
 }
 
 bool SqliteJobStore::cancel(JobId id, int64_t now) {

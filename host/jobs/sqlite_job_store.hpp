@@ -38,7 +38,7 @@ public:
     static constexpr const char *kFileName = "relais.db";
     // The schema this build creates and understands (PRAGMA user_version). A file with a higher
     // version was written by a newer Relais and is refused rather than misread.
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Opens <data_dir>/relais.db, creating the directory and the file when missing, and applies
     // the pending schema migrations in one transaction. Throws JobStoreError for a file of a
@@ -58,6 +58,8 @@ public:
                 int64_t now) override;
     int requeue_expired(int64_t now) override;
     int purge_finished(int64_t before, int limit) override;
+    std::vector<JobId> pending_callbacks(int limit) override;
+    void callback_done(JobId id) override;
     bool cancel(JobId id, int64_t now) override;
     bool retry(JobId id, int64_t now) override;
     std::optional<JobDetail> get(JobId id) override;

@@ -860,3 +860,31 @@ TEST_CASE("jobs: purge_finished deletes old succeeded and cancelled jobs with th
     // Ids are never reused.
     CHECK(store.enqueue(new_job("chorus"), T0 + 20'000).job.id > recent);
 }
+
+TEST_CASE("jobs: a finished job with a callback_url stays pending until its callback is done", "[jobs][callback]") {
+    TempDir dir;
+    SqliteJobStore store(dir.path());
+    auto with_url = new_job("chorus");
+    with_url.callback_url = "https://erp.example/hooks";
+    const auto a = store.enqueue(with_url, T0).job.id;
+    const auto b = store.enqueue(new_job("chorus"), T0 + 1).job.id;  // no callback
+    const auto c = store.enqueue(with_url, T0 + 2).job.id;
+    CHECK(store.pending_callbacks(10).empty());  // not finished yet
+
+    REQUIRE(store.claim(claim_of({"chorus"}, "w", 60'000), T0 + 10)->id == a);
+    REQUIRE(store.succeed(a, "w", "{}", T0 + 20));
+    REQUIRE(store.claim(claim_of({"chorus"}, "w", 60'000), T0 + 30)->id == b);
+    REQUIRE(store.succeed(b, "w", "{}", T0 + 40));
+    REQUIRE(store.cancel(c, T0 + 50));
+    CHECK(store.pending_callbacks(10) == std::vector<JobId>{a, c});
+
+    store.callback_done(a);
+    CHECK(store.pending_callbacks(10) == std::vector<JobId>{c});
+    // Retried and finished again: due again.
+    store.callback_done(c);
+    REQUIRE(store.retry(c, T0 + 60));
+    CHECK(store.pending_callbacks(10).empty());
+    REQUIRE(store.claim(claim_of({"chorus"}, "w", 60'000), T0 + 70)->id == c);
+    REQUIRE(store.succeed(c, "w", "{}", T0 + 80));
+    CHECK(store.pending_callbacks(10) == std::vector<JobId>{c});
+}

@@ -272,6 +272,43 @@ TEST_CASE("jobs: a finished job is posted to its callback_url, retried until it 
     CHECK(delivered->getObject("result")->getValue<int>("n") == 7);
 }
 
+TEST_CASE("jobs: a callback not delivered when the host is killed is posted after the restart", "[jobs][callback]") {
+    emulator::EmulatorServer erp;
+    erp.route("POST", "/hooks/relais", [](const emulator::Request &) { return emulator::Response::json(200, "{}"); });
+    erp.start();
+    erp.inject(emulator::Fault::unavailable(), 1000);  // down for as long as the first host lives
+
+    JobsHost host;
+    int64_t id = 0;
+    {
+        auto serve = host.serve();
+        HttpClient http(serve->url());
+        const auto body = R"({"connector":"diagnostics","action":"echo","input":{"n":8},"callback_url":")" +
+                          erp.base_url() + R"(/hooks/relais"})";
+        id = http.post("/api/v1/jobs", kToken, body).json()->getValue<int64_t>("id");
+        REQUIRE(erp.wait_for_count("POST", "/hooks/relais", 1, std::chrono::seconds(20)));
+        serve->signal(SIGKILL);
+        serve->wait_exit();
+    }
+    erp.clear_faults();
+    erp.clear();
+    auto serve = host.serve();
+    REQUIRE(erp.wait_for_count("POST", "/hooks/relais", 1, std::chrono::seconds(20)));
+    auto calls = erp.requests();
+    for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         calls[0].status == 0 && std::chrono::steady_clock::now() < until;)
+        calls = erp.requests();
+    CHECK(calls[0].status == 200);
+    CHECK(calls[0].headers.get("X-Relais-Job", "") == std::to_string(id));
+    // Delivered: a second restart posts nothing more.
+    serve->signal(SIGTERM);
+    CHECK(serve->wait_exit() == 0);
+    serve = host.serve();
+    HttpClient http(serve->url());
+    REQUIRE(http.get("/readyz").status == 200);
+    CHECK(erp.count("POST", "/hooks/relais") == 1);
+}
+
 TEST_CASE("jobs: a synchronous call that finds the connector's quota used up gets 429 at once", "[jobs][quota]") {
     JobsHost host(R"({"quota_per_second": 0.2})");  // one request per 5 s
     auto serve = host.serve();
