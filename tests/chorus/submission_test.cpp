@@ -8,6 +8,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <fstream>
+#include <thread>
 
 using namespace relais;
 using namespace relais::test;
@@ -221,4 +222,23 @@ TEST_CASE("chorus submit_invoice: a Factur-X PDF goes as IN_DP_E2_CII_FACTURX an
     const auto last = parse(results.back().body);
     CHECK(last->getValue<std::string>("state") == "integrated");
     CHECK(last->getArray("invoices")->getObject(0)->getValue<std::string>("invoice_number") == "FA-2026-0010");
+}
+
+TEST_CASE("chorus submit_invoice: a deposit answered after the read timeout is found, not sent twice", "[chorus]") {
+    ChorusHarness h({.settings = R"({"poll_initial_delay_seconds":10,"read_timeout_seconds":1,
+                                     "uncertain_deposit_wait_seconds":3600})",
+                     .processing_delay = 30s});
+    // Chorus Pro takes the deposit, but answers after the connector stopped waiting.
+    h.emulator().server().inject(Fault::hang(2s).under("/cpro/factures/v1/deposer/flux"));
+    const auto submitted = h.ok("submit_invoice", submit_input("FA-2026-0011", sample_ubl("FA-2026-0011")));
+    CHECK(submitted->getValue<std::string>("state") == "unconfirmed");
+    REQUIRE(h.emulator().server().wait_for_count("POST", "/cpro/factures/v1/deposer/flux", 1, 10s));
+    // The held request is handled once the hang ends.
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (h.emulator().deposits() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    REQUIRE(h.emulator().deposits() == 1);
+    const auto results = h.run_jobs();
+    const auto last = parse(results.back().body);
+    CHECK(last->getValue<std::string>("state") == "integrated");
+    CHECK(h.emulator().deposits() == 1);
 }

@@ -109,3 +109,34 @@ TEST_CASE("support tls: a missing or unreadable CA file is an invalid configurat
         CHECK_THAT(e.what(), Catch::Contains("garbage.pem"));
     }
 }
+
+TEST_CASE("support tls: a server that does not answer within the read timeout is a timeout over TLS too",
+          "[support][tls]") {
+    TlsServer tls;
+    auto options = trusting(tls.ca.ca_file());
+    options.read_timeout = std::chrono::milliseconds(1000);
+    HttpClient http(options);
+    REQUIRE(http.send(HttpRequest::get(tls.server.base_url() + "/ping")).status == 200);  // handshake done
+    tls.server.inject(Fault::hang(std::chrono::seconds(2)));
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        http.send(HttpRequest::get(tls.server.base_url() + "/ping"));
+        FAIL("an answer came after the read timeout");
+    } catch (const TransportError &e) {
+        CHECK(e.kind() == TransportError::Kind::timeout);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
+
+    // On a new connection as well (a request that is not idempotent never reuses one).
+    tls.server.route("POST", "/deposit", [](const Request &) { return Response::json(200, "{}"); });
+    tls.server.inject(Fault::hang(std::chrono::seconds(2)));
+    HttpClient fresh(options);
+    const auto again = std::chrono::steady_clock::now();
+    try {
+        fresh.send(HttpRequest::post(tls.server.base_url() + "/deposit").json(Json(new Poco::JSON::Object)));
+        FAIL("an answer came after the read timeout");
+    } catch (const TransportError &e) {
+        CHECK(e.kind() == TransportError::Kind::timeout);
+    }
+    CHECK(std::chrono::steady_clock::now() - again < std::chrono::milliseconds(1500));
+}

@@ -181,8 +181,13 @@ struct HttpClient::Impl {
             session = std::make_unique<Poco::Net::HTTPSClientSession>(origin.host, origin.port, tls);
         else
             session = std::make_unique<Session>(origin.host, origin.port);
-        session->setTimeout(timespan(options.connect_timeout), timespan(options.read_timeout),
-                            timespan(options.read_timeout));
+        // Poco's TLS socket waits up to the receive timeout twice before giving up on a read:
+        // once in recv(), then once more polling before it retries SSL_read. Half of it each
+        // keeps the wait within read_timeout, as over plain HTTP.
+        const auto receive = origin.scheme == "https"
+                                 ? std::max(std::chrono::milliseconds(1), options.read_timeout / 2)
+                                 : options.read_timeout;
+        session->setTimeout(timespan(options.connect_timeout), timespan(options.read_timeout), timespan(receive));
         session->setKeepAlive(true);
         session->setKeepAliveTimeout(timespan(options.keep_alive_idle));
         opened.fetch_add(1, std::memory_order_relaxed);
