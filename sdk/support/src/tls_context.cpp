@@ -10,26 +10,33 @@
 #include <openssl/x509_vfy.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
 
 namespace relais::support::detail {
 
 namespace {
 
-thread_local std::string t_verify_error;
+// Why the last handshake on each thread refused the certificate chain. A map under a mutex
+// rather than a thread_local: this library is linked into plugins, and a thread_local in a
+// library that is unloaded (dlclose on reload) leaves a stale thread-local block behind.
+std::mutex g_verify_mutex;
+std::map<std::thread::id, std::string> g_verify_errors;
 
 // Replaces the callback Poco installs, which asks the process-wide SSLManager whether to
 // accept a certificate that failed verification: with our own, a failure is final whatever
 // handlers other code installed there. It only records why, for the error message.
 int verify_callback(int ok, X509_STORE_CTX *store) {
-    if (!ok && t_verify_error.empty()) {
-        const int error = X509_STORE_CTX_get_error(store);
-        t_verify_error = X509_verify_cert_error_string(error);
-        if (const X509 *cert = X509_STORE_CTX_get_current_cert(store)) {
-            char subject[256] = {0};
-            X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject) - 1);
-            t_verify_error += std::string(" (certificate ") + subject + ")";
-        }
+    if (ok) return ok;
+    std::string why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+    if (const X509 *cert = X509_STORE_CTX_get_current_cert(store)) {
+        char subject[256] = {0};
+        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject) - 1);
+        why += std::string(" (certificate ") + subject + ")";
     }
+    std::lock_guard lock(g_verify_mutex);
+    g_verify_errors.try_emplace(std::this_thread::get_id(), std::move(why));  // the first reason is kept
     return ok;
 }
 
@@ -65,8 +72,11 @@ Poco::Net::Context::Ptr make_client_context(const HttpClientOptions &options) {
 }
 
 std::string take_verify_error() {
-    std::string error;
-    error.swap(t_verify_error);
+    std::lock_guard lock(g_verify_mutex);
+    const auto it = g_verify_errors.find(std::this_thread::get_id());
+    if (it == g_verify_errors.end()) return {};
+    std::string error = std::move(it->second);
+    g_verify_errors.erase(it);
     return error;
 }
 
