@@ -61,11 +61,30 @@ ConnectorManager::~ConnectorManager() = default;
 ReloadReport ConnectorManager::start() { return rescan(true); }
 ReloadReport ConnectorManager::reload() { return rescan(false); }
 
-Object::Ptr ConnectorManager::initial_source(const std::string &name) const {
-    if (options_.store)
-        if (auto saved = options_.store->load(name)) return saved;
+ConnectorManager::Source ConnectorManager::initial_source(const std::string &name) const {
+    Source source;
+    if (options_.store) {
+        if (auto saved = options_.store->load(name)) {
+            if (!options_.resolve_saved) {
+                source.settings = saved;
+                return source;
+            }
+            try {
+                auto resolved = options_.resolve_saved(name, saved);
+                if (options_.redactor) options_.redactor->add_all(resolved.secret_values);
+                source.settings = resolved.values;
+                source.references = std::move(resolved.references);
+            } catch (const ConfigError &e) {
+                source.problems = e.problems();
+            }
+            return source;
+        }
+    }
     const auto it = options_.configured.find(name);
-    return it == options_.configured.end() ? nullptr : it->second;
+    if (it != options_.configured.end()) source.settings = it->second;
+    if (const auto refs = options_.references.find(name); refs != options_.references.end())
+        source.references = refs->second;
+    return source;
 }
 
 void ConnectorManager::learn_secrets(const Connector &c) const {
@@ -75,7 +94,8 @@ void ConnectorManager::learn_secrets(const Connector &c) const {
             logger().warning("connector " + c.name() + ": a secret setting is too short to be redacted by value");
 }
 
-std::shared_ptr<Connector> ConnectorManager::configure_new(const LoadedPlugin &plugin, Object::Ptr source) {
+std::shared_ptr<Connector> ConnectorManager::configure_new(const LoadedPlugin &plugin, const Source &from) {
+    const auto &source = from.settings;
     auto c = std::make_shared<Connector>();
     c->plugin = plugin;
     const auto &d = plugin.lib->descriptor();
@@ -83,6 +103,11 @@ std::shared_ptr<Connector> ConnectorManager::configure_new(const LoadedPlugin &p
     for (const auto &a : d.actions)
         c->action_schemas[a.name] = std::make_shared<const JsonSchema>(JsonSchema::parse(a.input_schema));
     c->source = source;
+    c->references = from.references;
+    if (!from.problems.empty()) {
+        c->problems = from.problems;
+        return c;
+    }
     try {
         c->settings = resolve_settings(d, source);
     } catch (const SettingsError &e) {
@@ -136,7 +161,8 @@ ReloadReport ConnectorManager::rescan(bool first) {
             report.unchanged.push_back(describe(*plugin.lib));
             continue;
         }
-        const auto source = old != current.end() ? old->second->source : initial_source(name);
+        const auto source =
+            old != current.end() ? Source{old->second->source, old->second->references, {}} : initial_source(name);
         auto c = configure_new(plugin, source);
         if (!first && old != current.end() && !c->problems.empty() && old->second->problems.empty()) {
             // The new version does not accept the settings the running one works with.
@@ -196,6 +222,19 @@ ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object
 
     auto next = std::make_shared<Connector>(*current);
     next->source = incoming;
+    // Saved with its references: a value the admin did not change that came from ${env:X}
+    // is written back as ${env:X}, so the secret stays out of the data directory.
+    next->references.clear();
+    Object::Ptr to_save = new Object(*incoming);
+    for (const auto &[key, reference] : current->references) {
+        if (!incoming->has(key) || !current->source || !current->source->has(key)) continue;
+        const auto now = incoming->get(key);
+        const auto before = current->source->get(key);
+        if (now.isString() && before.isString() && now.extract<std::string>() == before.extract<std::string>()) {
+            to_save->set(key, reference);
+            next->references[key] = reference;
+        }
+    }
     try {
         next->settings = resolve_settings(current->plugin.lib->descriptor(), incoming);
     } catch (const SettingsError &e) {
@@ -215,7 +254,7 @@ ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object
     }
     next->state = next->settings->optValue<bool>("enabled", true) ? Connector::State::configured
                                                                    : Connector::State::disabled;
-    if (options_.store) options_.store->save(name, incoming);
+    if (options_.store) options_.store->save(name, to_save);
     std::shared_ptr<const Connector> published = next;
     {
         std::lock_guard<std::mutex> lock(mutex_);

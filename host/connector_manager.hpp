@@ -10,6 +10,7 @@
 #include "call_result.hpp"
 #include "connector_settings.hpp"
 #include "json_schema.hpp"
+#include "host_config.hpp"
 #include "plugin_registry.hpp"
 
 #include <Poco/JSON/Object.h>
@@ -42,6 +43,9 @@ struct Connector {
     Poco::JSON::Object::Ptr source;             // settings as given (config file, store or API)
     Poco::JSON::Object::Ptr settings;           // validated, defaults applied; null when invalid
     Poco::JSON::Object::Ptr adjustments;        // what configure returned (e.g. effective quotas)
+    // Top-level settings whose value came from a ${env:}/${file:} reference, with it: saving
+    // the settings writes the reference back when the value is unchanged.
+    std::map<std::string, std::string> references;
 
     const std::string &name() const { return plugin.lib->descriptor().name; }
     // The effective settings with every secret replaced by kRedactedValue.
@@ -73,6 +77,10 @@ public:
         std::filesystem::path plugin_dir;
         std::filesystem::path shadow_dir;                                // private copies of loaded libraries
         std::map<std::string, Poco::JSON::Object::Ptr> configured;      // connectors.<name> of the config file
+        std::map<std::string, std::map<std::string, std::string>> references;  // of those (LoadedConfig)
+        // Resolves the references in settings saved through the API (see resolve_section);
+        // none: saved settings are taken as they are.
+        std::function<ResolvedSection(const std::string &name, const Poco::JSON::Object::Ptr &saved)> resolve_saved;
         std::shared_ptr<Redactor> redactor;                             // learns every secret value
         SettingsStore *store = nullptr;                                 // settings saved through the API
         Metrics *metrics = nullptr;
@@ -109,8 +117,13 @@ public:
     std::vector<std::string> unknown_sections() const;
 
 private:
-    std::shared_ptr<Connector> configure_new(const LoadedPlugin &plugin, Poco::JSON::Object::Ptr source);
-    Poco::JSON::Object::Ptr initial_source(const std::string &name) const;
+    struct Source {
+        Poco::JSON::Object::Ptr settings;
+        std::map<std::string, std::string> references;
+        std::vector<std::string> problems;  // the saved settings could not be resolved
+    };
+    std::shared_ptr<Connector> configure_new(const LoadedPlugin &plugin, const Source &source);
+    Source initial_source(const std::string &name) const;
     void learn_secrets(const Connector &connector) const;
     ReloadReport rescan(bool first);
 

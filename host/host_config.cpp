@@ -24,6 +24,7 @@
 #include <cstring>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <set>
 #include <string_view>
 
@@ -941,6 +942,14 @@ LoadedConfig build(const Object::Ptr &root, Report &report, const fs::path &base
     if (const Object::Ptr connectors = root->getObject("connectors"))
         for (const std::string &name : connectors->getNames()) loaded.connectors[name] = connectors->getObject(name);
     loaded.secret_values = std::move(secrets);
+    // "connectors.chorus.client_secret" -> chorus / client_secret (top-level settings only).
+    static const std::regex connector_key(R"(connectors\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+))");
+    for (const auto &[path, reference] : references) {
+        std::smatch m;
+        if (std::regex_match(path, m, connector_key)) loaded.connector_references[m[1].str()][m[2].str()] = reference;
+    }
+    loaded.environment = environment;
+    loaded.base = base;
     return loaded;
 }
 
@@ -999,6 +1008,26 @@ LoadedConfig load_config(const fs::path &file, const Environment &environment) {
 LoadedConfig default_config(const Environment &environment) {
     Report report("(no configuration file)");
     return build(new Object(Poco::JSON_PRESERVE_KEY_ORDER), report, fs::current_path(), environment);
+}
+
+ResolvedSection resolve_section(const Object::Ptr &section, const std::string &label, const Environment &environment,
+                                const fs::path &base) {
+    ResolvedSection out;
+    if (!section) return out;
+    // A copy: the caller's document keeps its references.
+    std::ostringstream text;
+    section->stringify(text);
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+    out.values = parser.parse(text.str()).extract<Object::Ptr>();
+    Report report(label);
+    ReferenceResolver resolver(environment, base, report);
+    resolver.resolve(out.values, "");
+    if (!report.empty()) report.fail(resolver.secrets());
+    static const std::regex top_level("[A-Za-z0-9_-]+");
+    for (const auto &[path, reference] : resolver.references())
+        if (std::regex_match(path, top_level)) out.references[path] = reference;
+    out.secret_values = std::move(resolver.secrets());
+    return out;
 }
 
 std::string redact(std::string text, const std::vector<std::string> &secret_values) {

@@ -134,7 +134,27 @@ struct LoadedConfig {
     // Every value obtained through a ${...} reference and every token value, each once, none
     // empty: the logger and the API redact them wherever they appear (see redact()).
     std::vector<std::string> secret_values;
+    // Per connector, the reference each top-level setting was resolved from
+    // ({"chorus": {"client_secret": "${env:CHORUS_SECRET}"}}): settings saved through the API
+    // keep the reference rather than the value it gave.
+    std::map<std::string, std::map<std::string, std::string>> connector_references;
+    // What references in saved settings are resolved against later: the environment the
+    // configuration was read with, and the directory ${file:} paths are relative to.
+    Environment environment;
+    std::filesystem::path base;
 };
+
+// A connector's settings as saved through the API, with their ${env:...} / ${file:...}
+// references resolved as in a configuration file, and what each top-level one came from.
+struct ResolvedSection {
+    Poco::JSON::Object::Ptr values;
+    std::map<std::string, std::string> references;
+    std::vector<std::string> secret_values;
+};
+// Throws ConfigError naming `label` (the saved file) and the key for a reference that cannot
+// be resolved. `section` is not changed.
+ResolvedSection resolve_section(const Poco::JSON::Object::Ptr &section, const std::string &label,
+                                const Environment &environment, const std::filesystem::path &base);
 
 // Everything wrong with a configuration: one line per problem, each naming the file and the key
 // ("relais.json: host.listen.port: expected integer <= 65535, found 70000"). what() is the

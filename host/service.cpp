@@ -52,6 +52,10 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRunti
     options.plugin_dir = config_.host.plugin_dir.empty() ? plugin_dir : config_.host.plugin_dir;
     options.shadow_dir = config_.host.data_dir / "plugin-cache";
     options.configured = config_.connectors;
+    options.references = config_.connector_references;
+    options.resolve_saved = [this](const std::string &name, const Poco::JSON::Object::Ptr &saved) {
+        return resolve_section(saved, (store_->directory() / (name + ".json")).string(), config_.environment, config_.base);
+    };
     options.redactor = redactor_;
     options.store = store_.get();
     options.metrics = &metrics_;

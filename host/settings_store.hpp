@@ -6,8 +6,10 @@
 // merge could only resurrect keys the operator removed through the API. To go back to the
 // configuration file's section, delete the persisted file (see effective_sections()).
 //
-// The files hold secrets as plain values: they are written with mode 0600, and the connectors
-// directory is created with mode 0700.
+// A setting whose value came from a ${env:...} or ${file:...} reference and was not changed is
+// saved as that reference (ConnectorManager::reconfigure), and references are resolved again at
+// each start; values typed in through the API are saved as they are. So the files may hold
+// secrets: they are written with mode 0600, and the connectors directory with mode 0700.
 #pragma once
 
 #include <Poco/JSON/Object.h>

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -47,9 +48,10 @@ struct Host {
           "connectors": {"diagnostics": )" << diagnostics_settings << "}}";
     }
 
-    std::unique_ptr<ServeProcess> serve() const {
+    std::unique_ptr<ServeProcess> serve(std::vector<std::pair<std::string, std::string>> environment = {
+                                            {"DIAG_SECRET", kSecret}}) const {
         return std::make_unique<ServeProcess>(plugins, std::vector<std::string>{"--config", config, "--data-dir", data},
-                                              std::vector<std::pair<std::string, std::string>>{{"DIAG_SECRET", kSecret}});
+                                              std::move(environment));
     }
 };
 
@@ -168,10 +170,44 @@ TEST_CASE("service: settings changed at run time are validated, applied, and kep
             CHECK(code == 0);
         }
     }
+    // The secret came from ${env:DIAG_SECRET} and was sent back unchanged: the saved file keeps
+    // the reference, not the value.
+    std::ifstream saved(host.data + "/connectors/diagnostics.json");
+    const std::string saved_text((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+    CHECK_THAT(saved_text, Catch::Contains("${env:DIAG_SECRET}") && !Catch::Contains(kSecret));
     auto serve = host.serve();
     HttpClient http(serve->url());
     auto r = http.post("/api/v1/connectors/diagnostics/actions/info", kClientToken, "{}");
     CHECK(r.json()->getObject("result")->getValue<std::string>("greeting") == "salut");
+    CHECK(http.get("/api/v1/connectors/diagnostics", kClientToken).json()->getValue<std::string>("state") == "configured");
+}
+
+TEST_CASE("service: references in saved settings are resolved at each start", "[service][secrets]") {
+    Host host(R"({"greeting": "bonjour"})");
+    std::filesystem::create_directories(host.data + "/connectors");
+    std::ofstream(host.data + "/connectors/diagnostics.json")
+        << R"({"greeting": "saved", "secret_token": "${env:SAVED_SECRET}"})";
+    {
+        // Without the variable the connector is unusable, and says why and where.
+        auto serve = host.serve({});
+        HttpClient http(serve->url());
+        const auto c = http.get("/api/v1/connectors/diagnostics", kClientToken).json();
+        CHECK(c->getValue<std::string>("state") == "invalid_config");
+        std::ostringstream problems;
+        c->getArray("problems")->stringify(problems);
+        CHECK_THAT(problems.str(), Catch::Contains("SAVED_SECRET") && Catch::Contains("diagnostics.json"));
+        serve->signal(SIGTERM);
+        CHECK(serve->wait_exit() == 0);
+    }
+    auto serve = host.serve({{"SAVED_SECRET", "Saved-Secret-Value-42"}});
+    HttpClient http(serve->url());
+    const auto c = http.get("/api/v1/connectors/diagnostics", kClientToken).json();
+    CHECK(c->getValue<std::string>("state") == "configured");
+    CHECK(c->getObject("settings")->getValue<std::string>("secret_token") == "[redacted]");
+    // Its value is a secret like any referenced value: redacted wherever it shows.
+    const auto echoed = http.post("/api/v1/connectors/diagnostics/actions/echo", kClientToken,
+                                  R"({"leak":"Saved-Secret-Value-42"})");
+    CHECK_THAT(echoed.body, !Catch::Contains("Saved-Secret-Value-42"));
 }
 
 TEST_CASE("service: a secret never appears in a response or a log line", "[service][secrets]") {
