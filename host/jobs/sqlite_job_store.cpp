@@ -425,10 +425,7 @@ bool SqliteJobStore::fail(JobId id, const std::string &owner, const AttemptError
                   error.retry_after_ms, now)
         .run();
     if (db_->changes() != 1) return false;
-    db_->query("UPDATE attempts SET finished_at = ?2, outcome = ?3, message = ?4, detail = ?5, retry_after_ms = ?6 "
-               "WHERE job_id = ?1 AND finished_at IS NULL")
-        .bind_all(id, now, error.error_class, error.message, optional_json(error.detail), error.retry_after_ms)
-        .run();
+    finish_attempt(id, error, now);
     tx.commit();
     return true;
 }
@@ -448,12 +445,16 @@ bool SqliteJobStore::snooze(JobId id, const std::string &owner, const AttemptErr
                   error.retry_after_ms, now)
         .run();
     if (db_->changes() != 1) return false;
+    finish_attempt(id, error, now);
+    tx.commit();
+    return true;
+}
+
+void SqliteJobStore::finish_attempt(JobId id, const AttemptError &error, int64_t now) {
     db_->query("UPDATE attempts SET finished_at = ?2, outcome = ?3, message = ?4, detail = ?5, retry_after_ms = ?6 "
                "WHERE job_id = ?1 AND finished_at IS NULL")
         .bind_all(id, now, error.error_class, error.message, optional_json(error.detail), error.retry_after_ms)
         .run();
-    tx.commit();
-    return true;
 }
 
 int SqliteJobStore::requeue_expired(int64_t now) {

@@ -80,6 +80,8 @@ public:
 private:
     void open(const SqliteJobStoreOptions &options);
     void migrate();
+    // Under mutex_, inside the caller's transaction: the running attempt ends with `error`.
+    void finish_attempt(JobId id, const AttemptError &error, int64_t now);
 
     std::filesystem::path file_;
     // One connection per store: an SQLite connection is not for concurrent use, so every call

@@ -132,27 +132,31 @@ void ChorusApi::throw_for(const Answer &answer, const HttpResponse &response, co
     throw classified.to_error(detail);
 }
 
-Answer ChorusApi::post_envelope(const std::string &path, const Json &body, const Call &call, const std::string &what) {
+std::pair<HttpResponse, Answer> ChorusApi::exchange(HttpRequest request, const Call &call, const std::string &what) {
     HttpResponse response;
     try {
-        response = send(HttpRequest::post(settings_.api_url + "/cpro/" + path).json(body).mark_idempotent(true), call, what);
+        response = send(std::move(request), call, what);
     } catch (const TransportError &e) {
         throw support::classify(e, what).to_error();
     }
     auto answer = read(response, what);
+    return {std::move(response), std::move(answer)};
+}
+
+HttpRequest ChorusApi::business_post(const std::string &path, const Json &body) const {
+    return HttpRequest::post(settings_.api_url + "/cpro/" + path).json(body);
+}
+
+Answer ChorusApi::post_envelope(const std::string &path, const Json &body, const Call &call, const std::string &what) {
+    // Chorus Pro's read-only calls are POSTs: safe to send again on a new connection.
+    const auto [response, answer] = exchange(business_post(path, body).mark_idempotent(true), call, what);
     if ((response.status == 200 || response.status == 400) && answer.body && answer.code != 0) return answer;
     throw_for(answer, response, what);
     return answer;
 }
 
 Json ChorusApi::post(const std::string &path, const Json &body, const Call &call, const std::string &what) {
-    HttpResponse response;
-    try {
-        response = send(HttpRequest::post(settings_.api_url + "/cpro/" + path).json(body).mark_idempotent(true), call, what);
-    } catch (const TransportError &e) {
-        throw support::classify(e, what).to_error();
-    }
-    const auto answer = read(response, what);
+    const auto [response, answer] = exchange(business_post(path, body).mark_idempotent(true), call, what);
     throw_for(answer, response, what);
     return answer.body;
 }
@@ -161,7 +165,7 @@ Outcome ChorusApi::post_outcome(const std::string &path, const Json &body, const
     Outcome outcome;
     HttpResponse response;
     try {
-        response = send(HttpRequest::post(settings_.api_url + "/cpro/" + path).json(body), call, what);
+        response = send(business_post(path, body), call, what);
     } catch (const TransportError &e) {
         using Kind = TransportError::Kind;
         // Refused, unresolvable or untrusted: nothing reached Chorus Pro. A timeout or a reset
@@ -188,13 +192,8 @@ Outcome ChorusApi::post_outcome(const std::string &path, const Json &body, const
 
 Answer ChorusApi::health_check(const Call &call) {
     const std::string what = "Chorus Pro health check";
-    HttpResponse response;
-    try {
-        response = send(HttpRequest::get(settings_.api_url + "/cpro/transverses/v1/health-check"), call, what);
-    } catch (const TransportError &e) {
-        throw support::classify(e, what).to_error();
-    }
-    auto answer = read(response, what);
+    const auto [response, answer] =
+        exchange(HttpRequest::get(settings_.api_url + "/cpro/transverses/v1/health-check"), call, what);
     if (response.status != 200) throw_for(answer, response, what);
     return answer;
 }

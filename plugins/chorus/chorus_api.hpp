@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 
 namespace relais::chorus {
@@ -78,6 +79,11 @@ public:
 
 private:
     support::HttpResponse send(support::HttpRequest request, const Call &call, const std::string &what);
+    // send(), a transport failure thrown as its error class, and the answer read.
+    std::pair<support::HttpResponse, Answer> exchange(support::HttpRequest request, const Call &call,
+                                                      const std::string &what);
+    // POST {api_url}/cpro/{path} with a JSON body.
+    support::HttpRequest business_post(const std::string &path, const Json &body) const;
     Answer read(const support::HttpResponse &response, const std::string &what) const;
 
     Settings settings_;

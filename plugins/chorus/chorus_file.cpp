@@ -1,5 +1,7 @@
 #include "chorus_file.hpp"
 
+#include "chorus_input.hpp"
+
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/DigestEngine.h>
@@ -30,13 +32,6 @@ const std::map<std::string, SyntaxInfo> &syntaxes() {
         {"IN_DP_E3_UBL_INVOICE", {".xml", "xml"}},
     };
     return known;
-}
-
-std::string text_field(const Json &input, const char *key) {
-    if (!input->has(key) || input->isNull(key)) return {};
-    const auto v = input->get(key);
-    if (!v.isString()) throw invalid_input(std::string(key) + " must be a string");
-    return v.extract<std::string>();
 }
 
 std::string decode_base64(const std::string &text) {

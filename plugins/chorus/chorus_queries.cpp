@@ -1,5 +1,6 @@
 #include "chorus_queries.hpp"
 
+#include "chorus_input.hpp"
 #include "chorus_states.hpp"
 
 #include <relais/support/json.hpp>
@@ -21,15 +22,8 @@ using JsonArray = Poco::JSON::Array::Ptr;
 
 namespace {
 
-std::string text(const Json &input, const char *key) {
-    if (!input->has(key) || input->isNull(key)) return {};
-    const auto v = input->get(key);
-    if (!v.isString()) throw invalid_input(std::string(key) + " must be a string");
-    return v.extract<std::string>();
-}
-
 std::string required_text(const Json &input, const char *key) {
-    auto v = text(input, key);
+    auto v = text_field(input, key);
     if (v.empty()) throw invalid_input(std::string(key) + " is required");
     return v;
 }
@@ -213,11 +207,11 @@ Json Queries::invoices(const Json &criteria, int page_size, int max_results, con
 
 Json Queries::search_invoices(const Json &input, const Call &call) {
     Json criteria = new Poco::JSON::Object;
-    if (auto v = text(input, "flux_number"); !v.empty()) criteria->set("numeroFluxDepot", v);
-    if (auto v = text(input, "invoice_number"); !v.empty()) criteria->set("numeroFacture", v);
+    if (auto v = text_field(input, "flux_number"); !v.empty()) criteria->set("numeroFluxDepot", v);
+    if (auto v = text_field(input, "invoice_number"); !v.empty()) criteria->set("numeroFacture", v);
     static const std::regex date(R"(\d{4}-\d{2}-\d{2})");
     for (const auto &[key, field] : {std::pair{"deposited_from", "periodeDateDepotDu"}, {"deposited_to", "periodeDateDepotAu"}}) {
-        const auto v = text(input, key);
+        const auto v = text_field(input, key);
         if (v.empty()) continue;
         if (!std::regex_match(v, date)) throw invalid_input(std::string(key) + " must be a date YYYY-MM-DD");
         criteria->set(field, v);
@@ -298,7 +292,7 @@ Json Queries::find_structure(const Json &input, const Call &call) {
 Json Queries::list_services(const Json &input, const Call &call) {
     int64_t id = number(input, "structure_id", -1, 1, INT64_MAX);
     if (id < 0) {
-        const auto siret = text(input, "siret");
+        const auto siret = text_field(input, "siret");
         if (siret.empty()) throw invalid_input("give structure_id (idStructureCPP) or siret");
         id = integer_at(structure_by_siret(checked_siret(siret), call), "idStructureCPP").value_or(-1);
         if (id < 0) throw transient("Chorus Pro gave no idStructureCPP for SIRET " + siret);

@@ -1,5 +1,6 @@
 #include "chorus_submission.hpp"
 
+#include "chorus_input.hpp"
 #include "chorus_states.hpp"
 
 #include <relais/support/json.hpp>
@@ -33,13 +34,6 @@ std::string utc_date(int64_t ms) {
     char buffer[16];
     std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
     return buffer;
-}
-
-std::string text(const Json &input, const char *key) {
-    if (!input->has(key) || input->isNull(key)) return {};
-    const auto v = input->get(key);
-    if (!v.isString()) throw invalid_input(std::string(key) + " must be a string");
-    return v.extract<std::string>();
 }
 
 std::string record_key(const std::string &key) { return "submission/" + key; }
@@ -126,18 +120,9 @@ void Submissions::deposit(SubmissionRecord &r, const InvoiceFile &file, const Ca
         host_.warn(what + ": the answer has no numeroFluxDepot; the invoice will be looked for");
         return;
     }
-    r.phase = "deposited";
     r.state = "received";
     r.chorus_state = "IN_RECU";
-    r.flux_number = flux;
-    r.deposit_date = string_at(answer, "dateDepot").value_or(utc_date(now_ms()));
-    r.tracking_started_at = now_ms();
-    r.polls_since_deposit = 0;
-    Json entry = new Poco::JSON::Object;
-    entry->set("flux_number", flux);
-    entry->set("deposit_date", r.deposit_date);
-    r.fluxes->add(entry);
-    save(r);
+    record_flux(r, flux, string_at(answer, "dateDepot").value_or(utc_date(now_ms())), false);
     host_.info("invoice " + r.invoice_number + " deposited on Chorus Pro as flux " + flux);
 }
 
@@ -175,11 +160,45 @@ int64_t Submissions::schedule_next(SubmissionRecord &r) {
     return id;
 }
 
+void Submissions::record_flux(SubmissionRecord &r, const std::string &flux, const std::string &date,
+                              bool found_by_search) {
+    r.phase = "deposited";
+    r.flux_number = flux;
+    r.deposit_date = date;
+    r.tracking_started_at = now_ms();
+    r.polls_since_deposit = 0;
+    Json entry = new Poco::JSON::Object;
+    entry->set("flux_number", flux);
+    entry->set("deposit_date", date);
+    if (found_by_search) entry->set("found_by_search", true);
+    r.fluxes->add(entry);
+    save(r);
+}
+
+void Submissions::deposit_again(SubmissionRecord &r, const Call &call) {
+    const auto bytes = store_->get(file_key(r.file_sha256));
+    if (!bytes) throw internal("the file of submission " + r.key + " is no longer kept: submit it again");
+    deposit(r, InvoiceFile{*bytes, r.file_name, r.syntax, r.file_sha256}, call);
+}
+
+Json Submissions::look_again(SubmissionRecord &r) {
+    const auto next = schedule_next(r);
+    auto o = summary(r);
+    if (next) o->set("next_tracking_job_id", next);
+    return o;
+}
+
+void Submissions::finish(SubmissionRecord &r) {
+    r.phase = "final";
+    save(r);
+    store_->erase(file_key(r.file_sha256));  // no new deposit can be needed now
+}
+
 Json Submissions::submit(const Json &input, const Call &call) {
-    const auto invoice_number = text(input, "invoice_number");
+    const auto invoice_number = text_field(input, "invoice_number");
     if (invoice_number.empty()) throw invalid_input("invoice_number is required (the invoice's own number, BT-1)");
     const auto &settings = api_->settings();
-    if (const auto code = text(input, "dematerialisation_code"); !code.empty()) {
+    if (const auto code = text_field(input, "dematerialisation_code"); !code.empty()) {
         const auto &valid = settings.dematerialisation_codes;
         if (std::find(valid.begin(), valid.end(), code) == valid.end())
             throw invalid_input("dematerialisation_code " + code +
@@ -220,7 +239,7 @@ Json Submissions::submit(const Json &input, const Call &call) {
 }
 
 Json Submissions::track(const Json &input, const Call &call) {
-    const auto key = text(input, "submission_key");
+    const auto key = text_field(input, "submission_key");
     if (key.empty()) throw invalid_input("submission_key is required");
     const auto guard = locks_->lock(key);
     auto loaded = load(key);
@@ -235,10 +254,8 @@ Json Submissions::track(const Json &input, const Call &call) {
         // configuration, a bug) stops the tracking, to be retried once fixed.
         if (e.status() != RELAIS_TRANSIENT) throw;
         host_.warn("following invoice " + r.invoice_number + ": " + e.what() + "; looking again later");
-        const auto next = schedule_next(r);
-        auto o = summary(r);
+        auto o = look_again(r);
         o->set("last_error", e.what());
-        if (next) o->set("next_tracking_job_id", next);
         return o;
     }
 }
@@ -271,33 +288,14 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
         }
         if (!flux.empty()) {
             host_.info("invoice " + r.invoice_number + ": the deposit whose answer was lost arrived as flux " + flux);
-            r.phase = "deposited";
-            r.flux_number = flux;
-            r.deposit_date = date;
-            r.tracking_started_at = now_ms();
-            r.polls_since_deposit = 0;
-            Json entry = new Poco::JSON::Object;
-            entry->set("flux_number", flux);
-            entry->set("deposit_date", date);
-            entry->set("found_by_search", true);
-            r.fluxes->add(entry);
-            save(r);
+            record_flux(r, flux, date, true);
         } else if (now_ms() - r.attempt_started_at >= std::chrono::milliseconds(s.uncertain_deposit_wait).count()) {
-            const auto bytes = store_->get(file_key(r.file_sha256));
-            if (!bytes) throw internal("the file of submission " + r.key + " is no longer kept: submit it again");
             host_.warn("invoice " + r.invoice_number + ": no trace of the earlier deposit after " +
                        std::to_string(s.uncertain_deposit_wait.count()) + " s; depositing the file again");
-            InvoiceFile file{*bytes, r.file_name, r.syntax, r.file_sha256};
-            deposit(r, file, call);
-            const auto next = schedule_next(r);
-            auto o = summary(r);
-            if (next) o->set("next_tracking_job_id", next);
-            return o;
+            deposit_again(r, call);
+            return look_again(r);
         } else {
-            const auto next = schedule_next(r);
-            auto o = summary(r);
-            if (next) o->set("next_tracking_job_id", next);
-            return o;
+            return look_again(r);
         }
     }
 
@@ -309,57 +307,42 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
     const auto phase = flux_phase(r.chorus_state);
     if (!is_final(phase)) {
         if (now_ms() - r.tracking_started_at > std::chrono::milliseconds(s.tracking_max).count()) {
-            r.phase = "final";
             r.state = "tracking_timed_out";
-            save(r);
+            finish(r);
             throw permanent("flux " + r.flux_number + " of invoice " + r.invoice_number + " is still " +
                             r.chorus_state + " after " + std::to_string(s.tracking_max.count()) +
                             " h: check it on the Chorus Pro portal");
         }
-        const auto next = schedule_next(r);
-        auto o = summary(r);
-        if (next) o->set("next_tracking_job_id", next);
-        return o;
+        return look_again(r);
     }
 
     auto last = object_in(r.fluxes, r.fluxes->size() - 1);
     if (last) last->set("outcome", r.chorus_state);
     if (phase == FluxPhase::incident) {
         if (r.redeposits >= s.max_redeposits) {
-            r.phase = "final";
-            save(r);
-            store_->erase(file_key(r.file_sha256));
+            finish(r);
             throw permanent("flux " + r.flux_number + " of invoice " + r.invoice_number +
                             " was not processed by Chorus Pro (IN_INCIDENTE), " + std::to_string(r.redeposits) +
                             " new deposit(s) already made: deposit it by hand or submit it again later");
         }
-        const auto bytes = store_->get(file_key(r.file_sha256));
-        if (!bytes) throw internal("the file of submission " + r.key + " is no longer kept: submit it again");
         host_.warn("flux " + r.flux_number + " of invoice " + r.invoice_number +
                    " is IN_INCIDENTE (not processed): depositing it again");
         r.redeposits += 1;
-        InvoiceFile file{*bytes, r.file_name, r.syntax, r.file_sha256};
-        deposit(r, file, call);
-        const auto next = schedule_next(r);
-        auto o = summary(r);
+        deposit_again(r, call);
+        auto o = look_again(r);
         o->set("redeposited", true);
-        if (next) o->set("next_tracking_job_id", next);
         return o;
     }
     if (has_invoices(phase)) {
         Json criteria = new Poco::JSON::Object;
         criteria->set("numeroFluxDepot", r.flux_number);
         r.invoices = queries_->invoices(criteria, 100, 1000, call)->getArray("invoices");
-        r.phase = "final";
-        save(r);
-        store_->erase(file_key(r.file_sha256));
+        finish(r);
         host_.info("invoice " + r.invoice_number + " integrated by Chorus Pro (flux " + r.flux_number + ")");
         return summary(r);
     }
     // Rejected: the job fails with Chorus Pro's reasons, and is dead-lettered with them.
-    r.phase = "final";
-    save(r);
-    store_->erase(file_key(r.file_sha256));
+    finish(r);
     std::string reasons;
     const auto errors = report->getArray("errors");
     for (std::size_t i = 0; errors && i < errors->size() && i < 5; ++i)
@@ -370,11 +353,11 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
 }
 
 Json Submissions::status(const Json &input, const Call &) {
-    auto key = text(input, "submission_key");
+    auto key = text_field(input, "submission_key");
     if (key.empty()) {
         // The ERP knows its invoice number and file: the key is derived from them.
-        const auto number = text(input, "invoice_number");
-        const auto sha = text(input, "file_sha256");
+        const auto number = text_field(input, "invoice_number");
+        const auto sha = text_field(input, "file_sha256");
         if (number.empty() || sha.size() != 64)
             throw invalid_input("give submission_key, or invoice_number and file_sha256 (64 hex digits)");
         key = key_of(number, Poco::toLower(sha));

@@ -67,6 +67,14 @@ private:
     void deposit(SubmissionRecord &record, const InvoiceFile &file, const Call &call);
     // Enqueues the next tracking job; its id, or 0 when this host runs no jobs.
     int64_t schedule_next(SubmissionRecord &record);
+    // The record now follows `flux` (deposited, or found after a lost answer).
+    void record_flux(SubmissionRecord &record, const std::string &flux, const std::string &date, bool found_by_search);
+    // Deposits the kept file again (after IN_INCIDENTE, or no trace of an uncertain deposit).
+    void deposit_again(SubmissionRecord &record, const Call &call);
+    // Schedules the next look; the summary, with the next tracking job's id.
+    Json look_again(SubmissionRecord &record);
+    // Final: recorded, and the kept file dropped.
+    void finish(SubmissionRecord &record);
     Json follow(SubmissionRecord &record, const Call &call);
     Json summary(const SubmissionRecord &record) const;
 
