@@ -6,6 +6,7 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <initializer_list>
 
 namespace relais::sirene {
 
@@ -26,34 +27,63 @@ Poco::Dynamic::Var or_null(const std::optional<std::string> &v) {
     return v ? Poco::Dynamic::Var(*v) : Poco::Dynamic::Var();
 }
 
-// Reads text values: trimmed (INSEE pads some), empty as absent, "[ND]" as absent and noted
-// under the name the normalised record uses for it.
+// Reads text values: trimmed (INSEE pads some), empty as absent, "[ND]" as absent. A masked
+// value is noted against the record fields it feeds; masked_in() lists those of them that the
+// record leaves empty: a masked value another one stood in for (a birth name for a masked usage
+// name, a commune for a masked CEDEX label) masks nothing.
 class Reader {
 public:
-    std::optional<std::string> text(const Json &o, const std::string &key, const std::string &as) {
+    std::optional<std::string> text(const Json &o, const std::string &key, std::initializer_list<const char *> feeds) {
         auto v = string_at(o, key);
         if (!v) return std::nullopt;
         Poco::trimInPlace(*v);
         if (v->empty()) return std::nullopt;
         if (*v == kMasked) {
-            mask(as);
+            for (const char *field : feeds) note(field);
             return std::nullopt;
         }
         return v;
     }
-    void mask(const std::string &field) {
+    std::optional<std::string> text(const Json &o, const std::string &key, const char *feeds) {
+        return text(o, key, {feeds});
+    }
+    void note(const std::string &field) {
         if (std::find(masked_.begin(), masked_.end(), field) == masked_.end()) masked_.push_back(field);
     }
-    Poco::JSON::Array::Ptr masked() const {
+    // The noted fields that are empty in `record` ("address.city": record.address.city). A
+    // field under an absent object (person for a company) is not the record's. A list (the
+    // address lines) is made of parts: listed when a part was masked.
+    Poco::JSON::Array::Ptr masked_in(const Json &record) const {
         Poco::JSON::Array::Ptr a = new Poco::JSON::Array;
-        for (const auto &m : masked_) a->add(m);
+        for (const auto &field : masked_)
+            if (empty_in(record, field)) a->add(field);
         return a;
     }
-    bool any_masked() const { return !masked_.empty(); }
 
 private:
+    static bool empty_in(Json object, const std::string &path) {
+        std::size_t start = 0;
+        for (;;) {
+            const auto dot = path.find('.', start);
+            const auto key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+            if (dot == std::string::npos) {
+                if (!object->has(key) || object->isNull(key)) return true;
+                return object->get(key).type() == typeid(Poco::JSON::Array::Ptr);
+            }
+            object = object_at(object, key);
+            if (!object) return false;
+            start = dot + 1;
+        }
+    }
+
     std::vector<std::string> masked_;
 };
+
+// Whether INSEE masked `key`: it had a value, not given.
+bool masked(const Json &o, const std::string &key) {
+    const auto v = string_at(o, key);
+    return v && Poco::trim(*v) == kMasked;
+}
 
 std::string join(const std::vector<std::optional<std::string>> &parts, const std::string &separator = " ") {
     std::string out;
@@ -107,23 +137,30 @@ std::string postal_city(const std::string &commune) {
     return commune;
 }
 
+// The postal address. A CEDEX (code and label) replaces the postal code and commune, as La
+// Poste wants it; half a CEDEX is no address, so with its label masked or missing the
+// geographic postal code and commune are used, and the CEDEX code only when nothing else is
+// known. A part INSEE masked is listed as masked only when the field it would have filled is
+// empty.
 Json address_of(const Json &a, Reader &read) {
     if (!a) return nullptr;
-    const auto field = [&](const char *name) { return read.text(a, std::string(name) + "Etablissement", "address"); };
-    const auto complement = field("complementAdresse");
-    auto number = field("numeroVoie");
-    const auto last_number = field("dernierNumeroVoie");
-    const auto index = field("indiceRepetition");
-    const auto type = field("typeVoie");
-    const auto street = field("libelleVoie");
-    const auto special = field("distributionSpeciale");
+    const auto line_part = [&](const char *name) {
+        return read.text(a, std::string(name) + "Etablissement", "address.lines");
+    };
+    const auto complement = line_part("complementAdresse");
+    auto number = line_part("numeroVoie");
+    const auto last_number = line_part("dernierNumeroVoie");
+    const auto index = line_part("indiceRepetition");
+    const auto type = line_part("typeVoie");
+    const auto street = line_part("libelleVoie");
+    const auto special = line_part("distributionSpeciale");
     const auto postal_code = read.text(a, "codePostalEtablissement", "address.postal_code");
-    const auto commune = read.text(a, "libelleCommuneEtablissement", "address.city");
-    const auto foreign_commune = read.text(a, "libelleCommuneEtrangerEtablissement", "address.city");
+    const auto commune = read.text(a, "libelleCommuneEtablissement", {"address.city", "address.commune"});
+    const auto foreign_commune = read.text(a, "libelleCommuneEtrangerEtablissement", {"address.city", "address.commune"});
     const auto commune_code = read.text(a, "codeCommuneEtablissement", "address.commune_code");
     const auto cedex_code = read.text(a, "codeCedexEtablissement", "address.postal_code");
     const auto cedex_label = read.text(a, "libelleCedexEtablissement", "address.city");
-    const auto country_code = read.text(a, "codePaysEtrangerEtablissement", "address.country");
+    const auto country_code = read.text(a, "codePaysEtrangerEtablissement", "address.insee_country_code");
     const auto country = read.text(a, "libellePaysEtrangerEtablissement", "address.country");
 
     if (number && last_number) number = *number + "-" + *last_number;
@@ -135,7 +172,10 @@ Json address_of(const Json &a, Reader &read) {
 
     Json out = ordered();
     out->set("lines", lines);
-    const bool abroad = country_code.has_value() || (foreign_commune.has_value() && !commune.has_value());
+    // Abroad when INSEE gives a foreign country, even a masked one.
+    const bool has_country = country_code || masked(a, "codePaysEtrangerEtablissement");
+    const bool foreign = foreign_commune || masked(a, "libelleCommuneEtrangerEtablissement");
+    const bool abroad = has_country || (foreign && !commune.has_value());
     if (abroad) {
         out->set("postal_code", or_null(postal_code));
         out->set("city", or_null(foreign_commune));
@@ -145,7 +185,7 @@ Json address_of(const Json &a, Reader &read) {
         out->set("commune_code", Poco::Dynamic::Var());
         out->set("cedex", false);
     } else {
-        const bool cedex = cedex_code.has_value();
+        const bool cedex = cedex_code && (cedex_label || (!postal_code && !commune));
         out->set("postal_code", or_null(cedex ? cedex_code : postal_code));
         out->set("city", cedex ? or_null(cedex_label) : (commune ? Poco::Dynamic::Var(postal_city(*commune)) : Poco::Dynamic::Var()));
         out->set("country", "FRANCE");
@@ -168,17 +208,16 @@ struct Names {
 Names names_of(Reader &read, const std::optional<std::string> &category, const Json &person_fields,
                const Json &name_fields, const std::optional<std::string> &trade_name) {
     Names n;
-    n.denomination = read.text(name_fields, "denominationUniteLegale", "denomination");
-    const auto usual1 = read.text(name_fields, "denominationUsuelle1UniteLegale", "denomination");
-    n.acronym = read.text(person_fields, "sigleUniteLegale", "acronym");
-    const auto last = read.text(name_fields, "nomUniteLegale", "person.last_name");
-    const auto usage = read.text(name_fields, "nomUsageUniteLegale", "person.last_name");
-    const auto first1 = read.text(person_fields, "prenom1UniteLegale", "person.first_name");
-    const auto usual_first = read.text(person_fields, "prenomUsuelUniteLegale", "person.first_name");
+    n.denomination = read.text(name_fields, "denominationUniteLegale", {"denomination", "name"});
+    const auto usual1 = read.text(name_fields, "denominationUsuelle1UniteLegale", "name");
+    n.acronym = read.text(person_fields, "sigleUniteLegale", {"acronym", "name"});
+    const auto last = read.text(name_fields, "nomUniteLegale", {"person.last_name", "person.birth_name", "name"});
+    const auto usage = read.text(name_fields, "nomUsageUniteLegale", {"person.last_name", "name"});
+    const auto first1 = read.text(person_fields, "prenom1UniteLegale", {"person.first_name", "name"});
+    const auto usual_first = read.text(person_fields, "prenomUsuelUniteLegale", {"person.first_name", "name"});
     const auto gender = read.text(person_fields, "sexeUniteLegale", "person.gender");
 
-    const bool masked_name_fields = string_at(name_fields, "nomUniteLegale") == std::optional<std::string>(kMasked) ||
-                                    string_at(name_fields, "denominationUniteLegale") == std::optional<std::string>(kMasked);
+    const bool masked_name_fields = masked(name_fields, "nomUniteLegale") || masked(name_fields, "denominationUniteLegale");
     n.individual = category ? *category == "1000" : (!n.denomination && (last || masked_name_fields));
     if (n.individual) {
         const auto first = usual_first ? usual_first : first1;
@@ -193,7 +232,6 @@ Names names_of(Reader &read, const std::optional<std::string> &category, const J
     } else {
         n.name = n.denomination ? n.denomination : usual1 ? usual1 : n.acronym ? n.acronym : trade_name;
     }
-    if (!n.name && read.any_masked()) read.mask("name");
     return n;
 }
 
@@ -222,8 +260,9 @@ Json normalise_establishment(const Json &e, bool include_raw) {
     const auto siren = read.text(e, "siren", "siren");
     const auto nic = read.text(e, "nic", "nic");
     const auto category = read.text(ul, "categorieJuridiqueUniteLegale", "legal_form");
-    const auto sign = read.text(period, "enseigne1Etablissement", "trade_name");
-    const auto usual_name = read.text(period, "denominationUsuelleEtablissement", "trade_name");
+    // The trade name stands in for a company's name: a masked one may leave the name empty.
+    const auto sign = read.text(period, "enseigne1Etablissement", {"trade_name", "name"});
+    const auto usual_name = read.text(period, "denominationUsuelleEtablissement", {"trade_name", "name"});
     const auto trade_name = sign ? sign : usual_name;
     const auto names = names_of(read, category, ul, ul, trade_name);
     const auto address = address_of(object_at(e, "adresseEtablissement"), read);
@@ -247,9 +286,9 @@ Json normalise_establishment(const Json &e, bool include_raw) {
     r->set("trade_name", or_null(trade_name));
     r->set("legal_form", legal_form(category));
     r->set("activity", activity(read.text(period, "activitePrincipaleEtablissement", "activity"),
-                                read.text(period, "nomenclatureActivitePrincipaleEtablissement", "activity")));
+                                read.text(period, "nomenclatureActivitePrincipaleEtablissement", "activity.nomenclature")));
     r->set("legal_unit_activity", activity(read.text(ul, "activitePrincipaleUniteLegale", "legal_unit_activity"),
-                                           read.text(ul, "nomenclatureActivitePrincipaleUniteLegale", "legal_unit_activity")));
+                                           read.text(ul, "nomenclatureActivitePrincipaleUniteLegale", "legal_unit_activity.nomenclature")));
     r->set("head_office", bool_at(e, "etablissementSiege").value_or(false));
     r->set("head_office_siret", siren && nic_siege ? Poco::Dynamic::Var(*siren + *nic_siege) : Poco::Dynamic::Var());
     r->set("address", address);
@@ -263,7 +302,7 @@ Json normalise_establishment(const Json &e, bool include_raw) {
     r->set("category", or_null(read.text(ul, "categorieEntreprise", "category")));
     r->set("employees_band", or_null(read.text(e, "trancheEffectifsEtablissement", "employees_band")));
     r->set("diffusion", diffusion_of(string_at(e, "statutDiffusionEtablissement")));
-    r->set("masked_fields", read.masked());
+    r->set("masked_fields", read.masked_in(r));
     if (include_raw) r->set("raw", e);
     return r;
 }
@@ -278,8 +317,9 @@ Json normalise_legal_unit(const Json &u, bool include_raw) {
     const bool ceased = unit_state == std::optional<std::string>("C");
     const auto ceased_on = ceased ? read.text(period, "dateDebut", "closed_on") : std::nullopt;
     const auto nic_siege = read.text(period, "nicSiegeUniteLegale", "head_office_siret");
-    const auto code = read.text(period, "activitePrincipaleUniteLegale", "activity");
-    const auto nomenclature = read.text(period, "nomenclatureActivitePrincipaleUniteLegale", "activity");
+    const auto code = read.text(period, "activitePrincipaleUniteLegale", {"activity", "legal_unit_activity"});
+    const auto nomenclature = read.text(period, "nomenclatureActivitePrincipaleUniteLegale",
+                                        {"activity.nomenclature", "legal_unit_activity.nomenclature"});
 
     Json r = ordered();
     r->set("siret", Poco::Dynamic::Var());
@@ -309,7 +349,7 @@ Json normalise_legal_unit(const Json &u, bool include_raw) {
     r->set("employees_band", or_null(read.text(u, "trancheEffectifsUniteLegale", "employees_band")));
     r->set("diffusion", diffusion_of(string_at(u, "statutDiffusionUniteLegale")));
     r->set("purged", bool_at(u, "unitePurgeeUniteLegale").value_or(false));
-    r->set("masked_fields", read.masked());
+    r->set("masked_fields", read.masked_in(r));
     if (include_raw) r->set("raw", u);
     return r;
 }

@@ -25,7 +25,10 @@
 //   diffusion                    "public", "partial" (the person asked for their data not to
 //                                be published: masked fields are null and listed) or
 //                                "non_diffusible" (an old-style 403 answer, no data)
-//   masked_fields                the record's fields INSEE masked with "[ND]"
+//   masked_fields                the record's fields left empty because INSEE masked ("[ND]")
+//                                what fills them ("address.city", "person.first_name"); a
+//                                masked value another one stood in for is not listed, and
+//                                "address.lines" means the lines lack a masked part
 //   raw                          the upstream object as received (when asked for)
 //
 // Name: a legal entity's denomination (else its first usual name, its acronym, the trade

@@ -127,6 +127,30 @@ TEST_CASE("sirene lookup: partially diffusible data is returned as such, not as 
     CHECK(str(r->getObject("raw")->getObject("uniteLegale"), "nomUniteLegale") == "[ND]");
 }
 
+TEST_CASE("sirene lookup: a partially diffusible establishment's masked CEDEX leaves its postal code and city",
+          "[sirene][lookup]") {
+    SireneHarness h;
+    // INSEE masks the CEDEX of a partially diffusible unit with the rest of the distribution
+    // details, and keeps the commune.
+    const auto siret = examples(h.data(), [](const Record &e) {
+        return !published(e) && e->getObject("adresseEtablissement")->optValue<std::string>("libelleCedexEtablissement", "") == "[ND]";
+    })[0];
+    const auto r = h.ok("lookup", input(siret));
+    const auto raw = r->getObject("raw")->getObject("adresseEtablissement");
+    CHECK(str(r->getObject("address"), "postal_code") == str(raw, "codePostalEtablissement"));
+    // The commune's name, "PARIS 8" written "PARIS" (the arrondissement is in the postal code).
+    CHECK(str(raw, "libelleCommuneEtablissement").rfind(str(r->getObject("address"), "city"), 0) == 0);
+    CHECK(str(r->getObject("address"), "commune") == str(raw, "libelleCommuneEtablissement"));
+    CHECK_FALSE(r->getObject("address")->getValue<bool>("cedex"));
+    const auto masked = r->getArray("masked_fields");
+    for (unsigned i = 0; i < masked->size(); ++i) {
+        const auto field = masked->getElement<std::string>(i);
+        INFO(field);
+        CHECK(field != "address.city");
+        CHECK(field != "address.postal_code");
+    }
+}
+
 TEST_CASE("sirene lookup: the pre-2023 403 for a non-diffusible unit becomes a non_diffusible record", "[sirene][lookup]") {
     HarnessOptions options;
     options.non_diffusible_as_403 = true;

@@ -8,6 +8,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -168,12 +169,120 @@ TEST_CASE("sirene records: partially diffusible values are null and listed as ma
     std::vector<std::string> masked;
     const auto m = r->getArray("masked_fields");
     for (unsigned i = 0; i < m->size(); ++i) masked.push_back(m->getElement<std::string>(i));
-    for (const char *field : {"name", "person.first_name", "person.last_name", "address"}) {
+    for (const char *field : {"name", "person.first_name", "person.last_name", "address.lines"}) {
         INFO(field);
         CHECK(std::find(masked.begin(), masked.end(), field) != masked.end());
     }
     // The raw record keeps INSEE's masks as they came.
     CHECK(str(r->getObject("raw")->getObject("uniteLegale"), "nomUniteLegale") == "[ND]");
+}
+
+namespace {
+
+std::vector<std::string> masked_fields(const Json &record) {
+    std::vector<std::string> out;
+    const auto m = record->getArray("masked_fields");
+    for (unsigned i = 0; i < m->size(); ++i) out.push_back(m->getElement<std::string>(i));
+    return out;
+}
+
+bool listed(const std::vector<std::string> &fields, const std::string &field) {
+    return std::find(fields.begin(), fields.end(), field) != fields.end();
+}
+
+// The recorded establishment as INSEE serves a partially diffusible one: statut "P", the
+// person's names and the street masked with "[ND]", the commune kept.
+Json partial_establishment() {
+    auto e = fixture("siret_39860733300059.json")->getObject("etablissement");
+    e->set("statutDiffusionEtablissement", "P");
+    auto ul = e->getObject("uniteLegale");
+    for (const char *k : {"nomUniteLegale", "prenom1UniteLegale", "prenomUsuelUniteLegale", "sexeUniteLegale"})
+        ul->set(k, "[ND]");
+    auto a = e->getObject("adresseEtablissement");
+    for (const char *k : {"numeroVoieEtablissement", "typeVoieEtablissement", "libelleVoieEtablissement"})
+        a->set(k, "[ND]");
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("sirene records: a masked CEDEX neither hides nor displaces a known postal code and city", "[sirene][records]") {
+    auto e = partial_establishment();
+    auto a = e->getObject("adresseEtablissement");
+
+    // Both CEDEX parts masked: the geographic postal code and commune are the address.
+    a->set("codeCedexEtablissement", "[ND]");
+    a->set("libelleCedexEtablissement", "[ND]");
+    auto r = normalise_establishment(e);
+    CHECK(str(r->getObject("address"), "postal_code") == "97490");
+    CHECK(str(r->getObject("address"), "city") == "SAINT-DENIS");
+    CHECK_FALSE(r->getObject("address")->getValue<bool>("cedex"));
+    auto masked = masked_fields(r);
+    CHECK_FALSE(listed(masked, "address.city"));
+    CHECK_FALSE(listed(masked, "address.postal_code"));
+    CHECK(listed(masked, "address.lines"));  // the street, which really is missing
+
+    // Only the CEDEX label masked: a CEDEX code without its label is no postal address, the
+    // geographic one is, and nothing of it is masked.
+    a->set("codeCedexEtablissement", "97405");
+    r = normalise_establishment(e);
+    CHECK(str(r->getObject("address"), "postal_code") == "97490");
+    CHECK(str(r->getObject("address"), "city") == "SAINT-DENIS");
+    CHECK_FALSE(r->getObject("address")->getValue<bool>("cedex"));
+    masked = masked_fields(r);
+    CHECK_FALSE(listed(masked, "address.city"));
+    CHECK_FALSE(listed(masked, "address.postal_code"));
+
+    // The commune masked as well: now the city really is unknown, and said so.
+    a->set("libelleCommuneEtablissement", "[ND]");
+    a->set("codePostalEtablissement", "[ND]");
+    r = normalise_establishment(e);
+    CHECK(r->getObject("address")->isNull("city"));
+    masked = masked_fields(r);
+    CHECK(listed(masked, "address.city"));
+    CHECK(listed(masked, "address.commune"));
+    // The CEDEX code is all that is left of the postal code: kept rather than dropped.
+    CHECK(str(r->getObject("address"), "postal_code") == "97405");
+    CHECK_FALSE(listed(masked, "address.postal_code"));
+
+    // A complete CEDEX is used as La Poste wants it, whatever else is masked.
+    a->set("libelleCedexEtablissement", "SAINT-DENIS CEDEX");
+    r = normalise_establishment(e);
+    CHECK(str(r->getObject("address"), "postal_code") == "97405");
+    CHECK(str(r->getObject("address"), "city") == "SAINT-DENIS CEDEX");
+    CHECK(r->getObject("address")->getValue<bool>("cedex"));
+    masked = masked_fields(r);
+    CHECK_FALSE(listed(masked, "address.city"));
+    CHECK_FALSE(listed(masked, "address.postal_code"));
+}
+
+TEST_CASE("sirene records: a masked value is listed only when the field it feeds ends up empty", "[sirene][records]") {
+    auto e = partial_establishment();
+    auto ul = e->getObject("uniteLegale");
+    // The usage name and the usual first name masked, the birth name and first name known: the
+    // person's names are filled from those, so neither is masked in the record.
+    ul->set("nomUniteLegale", "GRONDIN");
+    ul->set("prenom1UniteLegale", "BERTRAND");
+    ul->set("nomUsageUniteLegale", "[ND]");
+    auto r = normalise_establishment(e);
+    CHECK(str(r, "name") == "BERTRAND GRONDIN");
+    auto masked = masked_fields(r);
+    CHECK_FALSE(listed(masked, "person.first_name"));
+    CHECK_FALSE(listed(masked, "person.last_name"));
+    CHECK_FALSE(listed(masked, "name"));
+    CHECK(listed(masked, "person.gender"));  // sexeUniteLegale: masked, and nothing replaces it
+
+    // A masked sign with a known usual name: the trade name is known.
+    auto period = e->getArray("periodesEtablissement")->getObject(0);
+    period->set("enseigne1Etablissement", "[ND]");
+    period->set("denominationUsuelleEtablissement", "CHAPO LA PAILLE");
+    r = normalise_establishment(e);
+    CHECK(str(r, "trade_name") == "CHAPO LA PAILLE");
+    CHECK_FALSE(listed(masked_fields(r), "trade_name"));
+    period->set("denominationUsuelleEtablissement", "[ND]");
+    r = normalise_establishment(e);
+    CHECK(r->isNull("trade_name"));
+    CHECK(listed(masked_fields(r), "trade_name"));
 }
 
 TEST_CASE("sirene records: addresses with CEDEX, abroad, complement, repetition and arrondissement", "[sirene][records]") {

@@ -278,8 +278,9 @@ Json establishment_json(const Unit &u, const Establishment &e, Rng &rng) {
     ad->set("libelleCommuneEtrangerEtablissement", a.foreign_commune);
     ad->set("distributionSpecialeEtablissement", mask(p, a.special));
     ad->set("codeCommuneEtablissement", a.commune_code);
-    ad->set("codeCedexEtablissement", a.cedex_code);
-    ad->set("libelleCedexEtablissement", a.cedex_label);
+    // The CEDEX is a distribution detail like the street: masked, where the commune is kept.
+    ad->set("codeCedexEtablissement", mask(p, a.cedex_code));
+    ad->set("libelleCedexEtablissement", mask(p, a.cedex_label));
     ad->set("codePaysEtrangerEtablissement", a.country_code);
     ad->set("libellePaysEtrangerEtablissement", a.country);
     ad->set("identifiantAdresseEtablissement", mask(p, a.address_id));
