@@ -1,5 +1,7 @@
 #include "sirene_batching.hpp"
 
+#include "sirene_queries.hpp"
+
 #include <relais/support/json.hpp>
 
 #include <algorithm>
@@ -9,9 +11,19 @@ namespace relais::sirene {
 std::vector<std::vector<Identifier>> plan_batches(const std::vector<Identifier> &ids, std::size_t size) {
     std::vector<std::vector<Identifier>> batches;
     size = std::max<std::size_t>(1, size);
-    for (std::size_t i = 0; i < ids.size(); i += size)
-        batches.emplace_back(ids.begin() + static_cast<std::ptrdiff_t>(i),
-                             ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + size)));
+    std::vector<Identifier> batch;
+    std::size_t length = 0;  // of batch_query(batch)
+    for (const auto &id : ids) {
+        const auto term = batch_term(id).size();
+        if (!batch.empty() && (batch.size() >= size || length + kBatchSeparator.size() + term > kMaxBatchQuery)) {
+            batches.push_back(std::move(batch));
+            batch.clear();
+            length = 0;
+        }
+        length += (batch.empty() ? 0 : kBatchSeparator.size()) + term;
+        batch.push_back(id);
+    }
+    if (!batch.empty()) batches.push_back(std::move(batch));
     return batches;
 }
 

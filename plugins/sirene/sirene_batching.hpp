@@ -14,7 +14,9 @@
 
 namespace relais::sirene {
 
-// Splits `ids` (distinct) into batches of at most `size`, in order.
+// Splits `ids` (distinct) into batches of at most `size`, in order, each with a q of at most
+// kMaxBatchQuery characters (sirene_queries.hpp): INSEE refuses a q too long, and would fail
+// every identifier of a batch the connector made too big.
 std::vector<std::vector<Identifier>> plan_batches(const std::vector<Identifier> &ids, std::size_t size);
 
 // How many results to ask for: one per SIRET, and room for a SIREN's head office; never more

@@ -19,11 +19,15 @@ std::string quoted(std::string_view value) {
     return out + "\"";
 }
 
+std::string batch_term(const Identifier &id) {
+    return id.kind == IdKind::siret ? "siret:" + id.digits : "(" + head_office_query(id.digits) + ")";
+}
+
 std::string batch_query(const std::vector<Identifier> &ids) {
     std::string q;
     for (const auto &id : ids) {
-        if (!q.empty()) q += " OR ";
-        q += id.kind == IdKind::siret ? "siret:" + id.digits : "(" + head_office_query(id.digits) + ")";
+        if (!q.empty()) q += kBatchSeparator;
+        q += batch_term(id);
     }
     return q;
 }

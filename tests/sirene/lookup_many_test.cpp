@@ -1,13 +1,18 @@
 // lookup_many: a thousand SIRETs in a few requests under the 30-per-minute quota, results in
 // input order with per-item errors, and the quota honoured through INSEE's 429 and headers.
+#include "sirene_batching.hpp"
 #include "sirene_examples.hpp"
 #include "sirene_harness.hpp"
+#include "sirene_queries.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 #include <relais/support/http_client.hpp>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/URI.h>
 
 using namespace relais;
 using namespace relais::test;
@@ -61,6 +66,71 @@ TEST_CASE("sirene lookup_many: 1,000 SIRETs cost ten requests under the 30 per m
         CHECK(r.method == "POST");
         CHECK(r.path == "/api-sirene/3.11/siret");
     }
+}
+
+namespace {
+
+// The q of a recorded form POST, decoded.
+std::string posted_q(const std::string &body) {
+    for (std::size_t start = 0; start < body.size();) {
+        auto end = body.find('&', start);
+        if (end == std::string::npos) end = body.size();
+        const auto pair = body.substr(start, end - start);
+        if (pair.rfind("q=", 0) == 0) {
+            auto encoded = pair.substr(2);
+            std::replace(encoded.begin(), encoded.end(), '+', ' ');
+            std::string q;
+            Poco::URI::decode(encoded, q);
+            return q;
+        }
+        start = end + 1;
+    }
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("sirene lookup_many: with batch_size 1000 each request's q stays under the API's length limit",
+          "[sirene][lookup_many]") {
+    // 1000 SIRETs in one q would be some 24,000 characters, which INSEE's search refuses (the
+    // emulator, like it, answers 400): the batches are cut by the length of their q too.
+    HarnessOptions options;
+    options.settings = R"({"batch_size":1000})";
+    SireneHarness h(options);
+    const auto ids = synthetic_sirets(h.data(), 1000);
+    const auto result = h.ok("lookup_many", many(ids));
+    const auto stats = result->getObject("stats");
+    CHECK(stats->getValue<int>("found") == 1000);
+    CHECK(stats->getValue<int>("failed") == 0);
+    const auto requests = h.emulator().server().requests();
+    REQUIRE(requests.size() > 1);
+    CHECK(stats->getValue<std::size_t>("batches") == requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        const auto &r = requests[i];
+        CHECK(r.status == 200);
+        const auto q = posted_q(r.body);
+        CHECK(q.size() <= sirene::kMaxBatchQuery);
+        // Full batches: no room left for another SIRET.
+        if (i + 1 < requests.size()) CHECK(q.size() + std::string(" OR siret:00000000000000").size() > sirene::kMaxBatchQuery);
+    }
+}
+
+TEST_CASE("sirene lookup_many: batches are planned within both the count and the query length", "[sirene][lookup_many]") {
+    std::vector<sirene::Identifier> ids;
+    for (int i = 0; i < 400; ++i) {
+        // SIRENs ask for a head office: a longer term than a SIRET's.
+        const auto digits = std::to_string(100000000 + i);
+        ids.push_back(i % 3 ? sirene::Identifier{sirene::IdKind::siret, digits + "00012"}
+                            : sirene::Identifier{sirene::IdKind::siren, digits});
+    }
+    std::size_t planned = 0;
+    for (const auto &batch : sirene::plan_batches(ids, 1000)) {
+        CHECK(sirene::batch_query(batch).size() <= sirene::kMaxBatchQuery);
+        planned += batch.size();
+    }
+    CHECK(planned == ids.size());
+    for (const auto &batch : sirene::plan_batches(ids, 7)) CHECK(batch.size() <= 7);
+    CHECK(sirene::plan_batches(ids, 7).size() == (ids.size() + 6) / 7);
 }
 
 TEST_CASE("sirene lookup_many: results keep input order with per-item errors", "[sirene][lookup_many]") {

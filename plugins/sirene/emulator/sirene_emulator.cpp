@@ -30,6 +30,10 @@ namespace {
 
 constexpr const char *kJsonType = "application/json;charset=utf-8";
 constexpr std::size_t kMaxUriBytes = 8192;
+// INSEE documents no limit on q; its servers have one, as any server does on a parameter. The
+// emulator holds q to the same 8 KiB as a URI, however it is sent, so that a client that
+// switches to POST for long queries still has to keep them bounded.
+constexpr std::size_t kMaxQueryChars = 8192;
 constexpr int kMaxNombre = 1000;
 // Where the gateway's Link headers point: the backend path, not the public one (recorded).
 constexpr const char *kBackendBase = "https://api.insee.fr/entreprises/sirene/V3.11/publique";
@@ -405,6 +409,9 @@ Response search(const Request &r, const SearchSpec &spec, const std::vector<cons
     const bool drop_nulls = masquer(p);
     if (tri && !spec.collection.fields.count(*tri)) refuse(400, "Le paramètre tri contient une variable inconnue : " + *tri);
 
+    if (q && q->size() > kMaxQueryChars)
+        refuse(400, "Nombre incorrect de paramètres ou les paramètres sont mal formatés : le paramètre q fait " +
+                        std::to_string(q->size()) + " caractères, au plus " + std::to_string(kMaxQueryChars));
     std::optional<Query> query;
     if (q) {
         try {

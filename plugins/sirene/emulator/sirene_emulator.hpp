@@ -14,7 +14,7 @@
 //                                                POST takes them as a form; 404 on no hit;
 //                                                X-Total-Count and Link; text/csv on Accept
 //   GET  /informations    service state and data dates
-//   a URI over 8 KiB: 414; an Accept it cannot serve: 406
+//   a URI over 8 KiB: 414; a q over 8 KiB, by GET or POST: 400; an Accept it cannot serve: 406
 //   partially diffusible units: 200 with statut "P" and "[ND]" masks (or, as before 2023,
 //   403 "Établissement non diffusable (SIRET)" with non_diffusible_as_403)
 //   the plan's quota: `requests_per_window` per `window` (30 per minute by default), with
