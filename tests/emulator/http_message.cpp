@@ -62,6 +62,12 @@ Poco::JSON::Object::Ptr Request::json() const {
     throw HttpError(error_response(400, "invalid_json", "the body is not a JSON object"));
 }
 
+MultipartForm Request::multipart(const MultipartLimits &limits) const {
+    const auto type = header("Content-Type");
+    if (!type) throw HttpError(error_response(400, "invalid_multipart", "the request has no Content-Type"));
+    return parse_multipart(*type, body, limits);
+}
+
 Response Response::json(int status, const Poco::JSON::Object::Ptr &body) {
     std::ostringstream text;
     body->stringify(text);

@@ -1,6 +1,8 @@
 // What an emulator's route handler sees (Request) and gives back (Response).
 #pragma once
 
+#include "multipart.hpp"
+
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/NameValueCollection.h>
 
@@ -37,6 +39,9 @@ struct Request {
     // The body as a JSON object; throws HttpError (400) when it is not one, since a client that
     // sends bad JSON made the mistake, not the emulator.
     Poco::JSON::Object::Ptr json() const;
+    // The body as multipart/form-data (multipart.hpp), parsed on each call; throws HttpError
+    // (400) when the Content-Type is not multipart/form-data or the body is malformed.
+    MultipartForm multipart(const MultipartLimits &limits = {}) const;
 };
 
 struct Response {

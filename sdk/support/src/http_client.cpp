@@ -69,6 +69,13 @@ HttpRequest &HttpRequest::json(const Json &value) {
     return *this;
 }
 
+HttpRequest &HttpRequest::multipart(const Multipart &form) {
+    auto encoded = form.encode();
+    body = std::move(encoded.body);
+    content_type = std::move(encoded.content_type);
+    return *this;
+}
+
 std::optional<std::string> HttpResponse::header(const std::string &name) const {
     for (const auto &[n, v] : headers)
         if (Poco::icompare(n, name) == 0) return v;

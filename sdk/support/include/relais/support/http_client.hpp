@@ -15,6 +15,7 @@
 #pragma once
 
 #include <relais/support/json.hpp>
+#include <relais/support/multipart.hpp>
 #include <relais/support/url.hpp>
 
 #include <chrono>
@@ -50,6 +51,8 @@ struct HttpRequest {
     HttpRequest &form(const Fields &fields);
     // A JSON body (application/json).
     HttpRequest &json(const Json &body);
+    // A multipart/form-data body (files for upload APIs), with a fresh boundary.
+    HttpRequest &multipart(const Multipart &form);
     HttpRequest &mark_idempotent(bool value);
 };
 
