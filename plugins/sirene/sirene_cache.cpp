@@ -6,7 +6,7 @@ namespace relais::sirene {
 
 using namespace std::chrono;
 
-LookupCache::LookupCache(std::size_t max_entries, seconds ttl, std::shared_ptr<CacheStore> store)
+LookupCache::LookupCache(std::size_t max_entries, seconds ttl, std::shared_ptr<support::StateStore> store)
     : max_entries_(max_entries), ttl_(ttl), store_(std::move(store)) {}
 
 std::optional<CachedLookup> LookupCache::get(const std::string &key) {
@@ -64,7 +64,7 @@ std::optional<CachedLookup> LookupCache::load_durable(const std::string &key) {
         if (!store_ || !store_failure_.empty()) return std::nullopt;
     }
     try {
-        const auto text = store_->load("lookup/" + key);
+        const auto text = store_->get("lookup/" + key);
         if (!text) return std::nullopt;
         const auto o = support::parse_json_object(*text, RELAIS_INTERNAL, "a cached lookup");
         const auto expires = Clock::time_point(milliseconds(support::integer_at(o, "expires_ms").value_or(0)));
@@ -106,7 +106,7 @@ void LookupCache::save_durable(const std::string &key, const CachedLookup &value
             text += "," + m.substr(1, m.size() - 2);
         }
         text += "}";
-        store_->save("lookup/" + key, text);
+        store_->put("lookup/" + key, text);
     } catch (const std::exception &e) {
         std::lock_guard lock(mutex_);
         store_failure_ = e.what();

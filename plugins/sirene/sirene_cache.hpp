@@ -9,6 +9,8 @@
 // Thread-safe.
 #pragma once
 
+#include <relais/support/state_store.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -26,20 +28,13 @@ struct CachedLookup {
     std::string message;      // why not, when not found
 };
 
-// Where entries also go when the cache is durable. Implementations may throw; the cache then
-// carries on in memory only.
-class CacheStore {
-public:
-    virtual ~CacheStore() = default;
-    virtual std::optional<std::string> load(const std::string &key) = 0;
-    virtual void save(const std::string &key, const std::string &value) = 0;
-};
-
 class LookupCache {
 public:
     using Clock = std::chrono::system_clock;
 
-    LookupCache(std::size_t max_entries, std::chrono::seconds ttl, std::shared_ptr<CacheStore> store = nullptr);
+    // `store`: where entries also go when the cache is durable. It may throw; the cache then
+    // carries on in memory only.
+    LookupCache(std::size_t max_entries, std::chrono::seconds ttl, std::shared_ptr<support::StateStore> store = nullptr);
 
     bool enabled() const { return ttl_.count() > 0 && max_entries_ > 0; }
     std::optional<CachedLookup> get(const std::string &key);
@@ -65,7 +60,7 @@ private:
 
     const std::size_t max_entries_;
     const std::chrono::seconds ttl_;
-    std::shared_ptr<CacheStore> store_;
+    std::shared_ptr<support::StateStore> store_;
     mutable std::mutex mutex_;
     std::list<std::string> recency_;  // most recent first
     std::unordered_map<std::string, Entry> entries_;

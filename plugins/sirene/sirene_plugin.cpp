@@ -20,7 +20,10 @@
 #include "sirene_settings.hpp"
 
 #include <relais/plugin.hpp>
+#include <relais/support/connection.hpp>
 #include <relais/support/http_client.hpp>
+#include <relais/support/state_store.hpp>
+#include <relais/support/test_steps.hpp>
 
 #include <Poco/JSON/Array.h>
 
@@ -29,17 +32,6 @@
 
 namespace relais::sirene {
 namespace {
-
-// The cache's durable store: the host's plugin state.
-class HostStateStore : public CacheStore {
-public:
-    explicit HostStateStore(Host host) : host_(host) {}
-    std::optional<std::string> load(const std::string &key) override { return host_.state_get(key); }
-    void save(const std::string &key, const std::string &value) override { host_.state_put(key, value); }
-
-private:
-    Host host_;
-};
 
 struct Runtime {
     Settings settings;
@@ -105,7 +97,7 @@ public:
     static Definition<Sirene> definition() {
         return Definition<Sirene>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
                                   "INSEE API Sirene: French company data by SIREN or SIRET, for autofill")
-            .settings_schema(settings_schema())
+            .settings_schema(settings_map().schema())
             .action("lookup", "Finds one company by SIRET or SIREN and returns it ready for a form", kLookupInput,
                     &Sirene::lookup)
             .action("lookup_many", "Looks up to 10,000 SIRETs or SIRENs at once, batched; per-item results in order",
@@ -121,47 +113,33 @@ public:
         const auto previous = runtime_.get();
         Runtime next;
 
-        // Keep what the new settings do not change: the connection pool, the quota already
-        // spent in this window (a reconfiguration must not reset it), the cached companies.
-        const bool same_http = previous && previous->settings.ca_file == s.ca_file &&
-                               previous->settings.connect_timeout == s.connect_timeout &&
-                               previous->settings.read_timeout == s.read_timeout;
-        if (same_http) {
-            next.http = previous->http;
-        } else {
-            support::HttpClientOptions options;
-            options.connect_timeout = s.connect_timeout;
-            options.read_timeout = s.read_timeout;
-            options.extra_ca_file = s.ca_file;
-            options.user_agent = std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION;
-            try {
-                next.http = std::make_shared<support::HttpClient>(options);
-            } catch (const Error &e) {
-                throw invalid_config(std::string("ca_file: ") + e.what());
-            }
-        }
+        // Keep what the new settings do not change: the connection pool (the keeper's job),
+        // the quota already spent in this window (a reconfiguration must not reset it), the
+        // cached companies.
+        next.http = clients_.client(s.connection, std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION,
+                                    connection_block());
         const bool same_quota = previous && previous->settings.quota_per_minute == s.quota_per_minute &&
                                 previous->settings.quota_window == s.quota_window;
         next.limiter = same_quota ? previous->limiter
                                   : std::make_shared<RateLimiter>(s.quota_per_minute,
                                                                   std::chrono::duration_cast<std::chrono::milliseconds>(s.quota_window));
-        const bool same_cache = previous && previous->settings.base_url == s.base_url &&
+        const bool same_cache = previous && previous->settings.connection.base_url == s.connection.base_url &&
                                 previous->settings.cache_ttl == s.cache_ttl &&
                                 previous->settings.cache_max_entries == s.cache_max_entries &&
                                 previous->settings.cache_in_state == s.cache_in_state;
         if (same_cache) {
             next.cache = previous->cache;
         } else {
-            std::shared_ptr<CacheStore> store;
+            std::shared_ptr<support::StateStore> store;
             if (s.cache_in_state && s.cache_ttl.count() > 0) {
-                if (host_has_state())
-                    store = std::make_shared<HostStateStore>(host_);
+                if (support::host_offers_state(host_))
+                    store = support::host_state(host_);
                 else
                     host_.warn("cache_in_state is set, but this host offers no plugin state: the cache stays in memory");
             }
             next.cache = std::make_shared<LookupCache>(static_cast<std::size_t>(s.cache_max_entries), s.cache_ttl, store);
         }
-        auto api = std::make_shared<SireneApi>(s.base_url, s.api_key, next.http, next.limiter, host_);
+        auto api = std::make_shared<SireneApi>(s.connection.base_url, s.api_key, next.http, next.limiter, host_);
         next.lookups = std::make_shared<Lookups>(api, next.cache, static_cast<std::size_t>(s.batch_size), host_);
         next.settings = std::move(s);
         host_.debug(std::string("configured") + (next.settings.enabled ? "" : " (disabled)") + ", " +
@@ -173,21 +151,15 @@ public:
     TestReport test(Call &call) {
         TestReport report;
         const auto rt = runtime_.get();
-        if (!rt) {
-            report.fail("configuration", "the connector has not been configured", RELAIS_INVALID_CONFIG);
+        support::TestSteps steps(report);
+        if (!steps.configuration(rt != nullptr, rt && rt->settings.enabled, rt ? "enabled, base_url " + rt->settings.connection.base_url : ""))
             return report;
-        }
-        if (!rt->settings.enabled) {
-            report.fail("configuration", "the connector is disabled (enabled is false)", RELAIS_INVALID_CONFIG);
-            return report;
-        }
-        report.pass("configuration", "enabled, base_url " + rt->settings.base_url);
         auto budget = budget_for(*rt, call);
         const auto checked = rt->lookups->check(budget);
         // Merge the steps: the report type only appends.
-        const auto steps = parse_object(checked.to_json(), RELAIS_INTERNAL, "test steps")->getArray("steps");
-        for (unsigned i = 0; steps && i < steps->size(); ++i) {
-            const auto step = steps->getObject(i);
+        const auto steps_done = parse_object(checked.to_json(), RELAIS_INTERNAL, "test steps")->getArray("steps");
+        for (unsigned i = 0; steps_done && i < steps_done->size(); ++i) {
+            const auto step = steps_done->getObject(i);
             if (step->getValue<bool>("ok"))
                 report.pass(step->getValue<std::string>("name"), step->getValue<std::string>("message"));
             else
@@ -242,8 +214,7 @@ public:
 private:
     std::shared_ptr<const Runtime> usable() const {
         auto rt = runtime_.get();
-        if (!rt) throw invalid_config("the sirene connector has not been configured");
-        if (!rt->settings.enabled) throw invalid_config("the sirene connector is disabled (enabled is false)");
+        support::require_usable(RELAIS_PLUGIN_NAME, rt != nullptr, rt && rt->settings.enabled);
         return rt;
     }
 
@@ -255,16 +226,8 @@ private:
         return b;
     }
 
-    bool host_has_state() const {
-        try {
-            host_.state_get("lookup/probe");
-            return true;
-        } catch (const Error &e) {
-            return e.status() != RELAIS_UNSUPPORTED;
-        }
-    }
-
     Host host_;
+    support::ClientKeeper clients_;
     Snapshot<Runtime> runtime_;
 };
 

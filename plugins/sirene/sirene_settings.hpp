@@ -1,8 +1,10 @@
-// The connector's settings: their JSON Schema (what `relais plugins show sirene` lists) and
-// their reading, with the checks the schema cannot express.
+// The connector's settings, declared once (sirene_settings.cpp): their JSON Schema (what
+// `relais plugins show sirene` lists) and their reading come from the same declarations.
 #pragma once
 
 #include <relais/plugin.hpp>
+#include <relais/support/connection.hpp>
+#include <relais/support/settings.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -10,25 +12,23 @@
 
 namespace relais::sirene {
 
-constexpr const char *kDefaultBaseUrl = "https://api.insee.fr/api-sirene/3.11";
-
 struct Settings {
-    bool enabled = false;
+    bool enabled;
     std::string api_key;
-    std::string base_url = kDefaultBaseUrl;
-    std::string ca_file;
-    std::chrono::milliseconds connect_timeout{5000};
-    std::chrono::milliseconds read_timeout{20000};
-    int64_t quota_per_minute = 30;
-    std::chrono::seconds quota_window{60};
-    std::chrono::seconds rate_limit_wait{60};
-    std::chrono::seconds cache_ttl{86400};
-    int64_t cache_max_entries = 50000;
-    bool cache_in_state = false;
-    int64_t batch_size = 100;
+    support::Connection connection;  // base_url, ca_file, timeouts, proxy
+    int64_t quota_per_minute;
+    std::chrono::seconds quota_window;
+    std::chrono::seconds rate_limit_wait;
+    std::chrono::seconds cache_ttl;
+    int64_t cache_max_entries;
+    bool cache_in_state;
+    int64_t batch_size;
 };
 
-const char *settings_schema();
+const support::SettingsMap<Settings> &settings_map();
+
+// The connection block's keys and defaults, for building the HTTP client.
+const support::ConnectionBlock &connection_block();
 
 // Throws relais::invalid_config naming the setting.
 Settings read_settings(const Json &settings);
