@@ -1,7 +1,8 @@
 // The invoice file of a submit_invoice input, checked locally before any quota is spent:
 // given inline (file_base64) or by path (file_path, only under the file_directory setting, so
 // an API client cannot make the host send any file it can read), not empty, at most 10 MB,
-// with the extension and the first bytes its syntax needs.
+// with the extension and the first bytes its syntax needs. Decoding, confinement, size cap and
+// type detection are the SDK's (relais/support/file_input.hpp); the rules here are Chorus Pro's.
 //
 // Syntaxes: the short names map to the syntaxeFlux values maintained clients use
 //   facturx → IN_DP_E2_CII_FACTURX (.pdf)   ubl → IN_DP_E1_UBL_INVOICE (.xml)
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <relais/plugin.hpp>
+#include <relais/support/bytes.hpp>
 
 #include <cstddef>
 #include <filesystem>
@@ -36,6 +38,6 @@ InvoiceFile read_invoice_file(const Json &input, const std::string &invoice_numb
 // The syntaxeFlux for a short name or a syntaxeFlux; "" when unknown.
 std::string syntax_flux(const std::string &name);
 
-std::string sha256_hex(const std::string &bytes);
+using relais::support::sha256_hex;
 
 }  // namespace relais::chorus
