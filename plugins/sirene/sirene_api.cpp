@@ -125,7 +125,7 @@ HttpResponse SireneApi::send(HttpRequest request, const std::string &what, Budge
     }
 }
 
-void SireneApi::fail(const HttpResponse &response, const std::string &what) const {
+void SireneApi::fail(const HttpResponse &response, const std::string &what, Blame malformed) const {
     Json detail = new Poco::JSON::Object;
     detail->set("http_status", response.status);
     switch (response.status) {
@@ -139,9 +139,16 @@ void SireneApi::fail(const HttpResponse &response, const std::string &what) cons
                             "; is the application subscribed to API Sirene on portail-api.insee.fr?",
                         detail);
     case 400:
-        throw invalid_input("INSEE refused " + what + " as malformed: HTTP 400" + said(response), detail);
+        if (malformed == Blame::caller)
+            throw invalid_input("INSEE refused " + what + " as malformed: HTTP 400" + said(response) +
+                                    "; check the text and cursor given",
+                                detail);
+        throw internal("INSEE refused " + what + " as malformed: HTTP 400" + said(response) +
+                           "; the connector built this request from checked values: a fault to report",
+                       detail);
     case 406:
     case 414:
+        // The Accept header and the choice of GET or POST are the connector's.
         throw internal("INSEE refused " + what + ": HTTP " + std::to_string(response.status) + said(response), detail);
     default:
         break;

@@ -47,8 +47,16 @@ public:
     support::HttpResponse search(const std::string &collection, const support::Fields &params, const std::string &what,
                                  Budget &budget);
 
+    // Who wrote what an answer of 400 ("paramètres mal formatés") refuses. The connector
+    // builds every request from values it checked, so by default a 400 is its own fault:
+    // internal, to be reported, not the caller's to fix. Only a request carrying the caller's
+    // text as given, that nothing here could check (a search name, a cursor), makes it the
+    // caller's: invalid_input.
+    enum class Blame { connector, caller };
+
     // Throws the relais::Error an unexpected answer deserves.
-    [[noreturn]] void fail(const support::HttpResponse &response, const std::string &what) const;
+    [[noreturn]] void fail(const support::HttpResponse &response, const std::string &what,
+                           Blame malformed = Blame::connector) const;
 
     const std::string &base_url() const { return base_url_; }
     uint64_t requests() const { return requests_.load(); }

@@ -345,7 +345,11 @@ Json Lookups::search(const SearchCriteria &criteria, int limit, const std::strin
         out->set("upstream_requests", budget.requests);
         return out;
     }
-    if (r.status != 200) api_->fail(r, what);
+    // The name goes to INSEE as the caller typed it (quoted), and a cursor other than the first
+    // page's is theirs too: INSEE finding either malformed is for them to change. The other
+    // criteria were checked here, and a 400 to those alone is the connector's fault.
+    const bool callers_text = criteria.name.has_value() || cursor != "*";
+    if (r.status != 200) api_->fail(r, what, callers_text ? SireneApi::Blame::caller : SireneApi::Blame::connector);
     const auto page = parse_search_page(r.json(what), "etablissements");
     for (const auto &e : page.items) results->add(normalise_establishment(e, include_raw));
     const bool more = page.next_cursor && page.next_cursor != page.cursor && static_cast<int>(page.items.size()) == limit;
@@ -377,6 +381,7 @@ TestReport Lookups::check(Budget &budget) {
     if (!r.ok()) {
         support::ClassifyOptions options;
         options.what = "GET " + api_->base_url() + "/informations";
+        options.client_error = RELAIS_INTERNAL;  // /informations takes no input: a 400 is the connector's
         const auto c = support::classify(r, options);
         report.fail("reach INSEE", c.message, c.status);
         return report;

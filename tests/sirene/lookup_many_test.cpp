@@ -235,6 +235,18 @@ TEST_CASE("sirene lookup_many: when the quota cannot be waited for, the rest fai
     CHECK(h.emulator().rate_limited() == 0);  // known from X-Rate-Limit-Remaining: no request wasted on a 429
 }
 
+TEST_CASE("sirene lookup_many: INSEE's 400 to a batch is the connector's fault and fails the call as internal",
+          "[sirene][lookup_many][errors]") {
+    SireneHarness h;
+    // The identifiers were checked here and the q is the connector's own: no item is the
+    // caller's to fix, and every other batch would be built the same way.
+    h.emulator().refuse_next(400, "Nombre incorrect de paramètres ou les paramètres sont mal formatés");
+    const auto r = h.call("lookup_many", many(synthetic_sirets(h.data(), 30)));
+    CHECK(r.status == RELAIS_INTERNAL);
+    CHECK_THAT(r.message, Catch::Contains("HTTP 400"));
+    CHECK(h.emulator().api_requests() == 1);
+}
+
 TEST_CASE("sirene lookup_many: an input that is not a list of strings is refused as a whole", "[sirene][lookup_many]") {
     SireneHarness h;
     CHECK(h.call("lookup_many", "{}").status == RELAIS_INVALID_INPUT);

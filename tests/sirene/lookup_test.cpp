@@ -217,6 +217,27 @@ TEST_CASE("sirene lookup: a replaced number (doublon, 301) is followed once and 
     }
 }
 
+TEST_CASE("sirene lookup: INSEE's 400 to a number checked here is the connector's fault, internal, not invalid_input",
+          "[sirene][lookup][errors]") {
+    SireneHarness h;
+    // The number passed the local checks, and the connector built the request: if INSEE calls
+    // it malformed, the caller's input is not what is wrong.
+    h.emulator().refuse_next(400, "Nombre incorrect de paramètres ou les paramètres sont mal formatés");
+    auto r = h.call("lookup", input("39860733300059"));
+    CHECK(r.status == RELAIS_INTERNAL);
+    CHECK_THAT(r.message, Catch::Contains("HTTP 400"));
+    CHECK_THAT(r.message, Catch::Contains("mal formatés"));
+    // A SIREN goes through the search: the same.
+    h.emulator().refuse_next(400, "Nombre incorrect de paramètres ou les paramètres sont mal formatés");
+    r = h.call("lookup", input("809893225"));
+    CHECK(r.status == RELAIS_INTERNAL);
+    // A URI INSEE finds too long is the connector's doing too.
+    h.emulator().refuse_next(414, "URI trop longue");
+    CHECK(h.call("lookup", input("39860733300059")).status == RELAIS_INTERNAL);
+    // And the next call is answered as usual.
+    CHECK(h.call("lookup", input("39860733300059")).ok());
+}
+
 TEST_CASE("sirene lookup: a wrong key is unauthorized and says which setting to check", "[sirene][lookup]") {
     SireneHarness h;
     REQUIRE(h.configure(R"({"api_key":"not-the-key"})").ok());

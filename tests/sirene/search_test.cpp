@@ -94,3 +94,23 @@ TEST_CASE("sirene search: bad criteria are invalid_input before any request", "[
     // A cursor INSEE does not know: its 400 comes back as invalid_input.
     CHECK(h.call("search", R"({"siren":"356000000","cursor":"bogus"})").status == RELAIS_INVALID_INPUT);
 }
+
+TEST_CASE("sirene search: INSEE's 400 is the caller's for their own name or cursor, the connector's otherwise",
+          "[sirene][search][errors]") {
+    SireneHarness h;
+    const std::string malformed = "Nombre incorrect de paramètres ou les paramètres sont mal formatés";
+    // A name is the caller's free text, sent as typed: INSEE may find it malformed where no
+    // local check could, and the caller is the one who can change it.
+    h.emulator().refuse_next(400, malformed);
+    auto r = h.call("search", R"({"name":"SOME NAME","postal_code":"75008"})");
+    CHECK(r.status == RELAIS_INVALID_INPUT);
+    CHECK_THAT(r.message, Catch::Contains("HTTP 400"));
+    // Only criteria checked here (postal code, NAF code, SIREN) and the first page: INSEE
+    // refusing that query is a fault of the connector's, which the caller cannot fix.
+    h.emulator().refuse_next(400, malformed);
+    r = h.call("search", R"({"postal_code":"75008","naf":"56.10C"})");
+    CHECK(r.status == RELAIS_INTERNAL);
+    CHECK_THAT(r.message, Catch::Contains("HTTP 400"));
+    CHECK_THAT(r.message, Catch::Contains(malformed));
+    CHECK(h.emulator().api_requests() == 2);
+}

@@ -306,6 +306,11 @@ void SireneEmulator::add_route(const std::string &method, const std::string &pat
     server_.route(method, path, [this, fn](const Request &r) { return gateway(r, fn); });
 }
 
+void SireneEmulator::refuse_next(int status, std::string message, int count) {
+    std::lock_guard lock(refusals_mutex_);
+    for (int i = 0; i < count; ++i) refusals_.emplace_back(status, message);
+}
+
 // What the gateway does around every call: the key, the quota, the common headers.
 Response SireneEmulator::gateway(const Request &request, Fn fn) {
     const auto key = request.header("X-INSEE-Api-Key-Integration");
@@ -334,6 +339,15 @@ Response SireneEmulator::gateway(const Request &request, Fn fn) {
                 refuse(414, "URI trop longue : utilisez la méthode POST pour les requêtes longues");
             if (!service_up_ && request.path != std::string(kBasePath) + "/informations")
                 refuse(503, "Service indisponible : maintenance en cours");
+            std::optional<std::pair<int, std::string>> refusal;
+            {
+                std::lock_guard lock(refusals_mutex_);
+                if (!refusals_.empty()) {
+                    refusal = refusals_.front();
+                    refusals_.pop_front();
+                }
+            }
+            if (refusal) refuse(refusal->first, refusal->second);
             out = (this->*fn)(request);
         } catch (const HttpError &e) {
             out = e.response();

@@ -30,7 +30,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -68,6 +70,10 @@ public:
 
     void set_quota(int requests_per_window, std::chrono::milliseconds window) { quota_.reset(requests_per_window, window); }
     void set_service_up(bool up) { service_up_ = up; }
+    // The next `count` API calls that pass the key and the quota are refused with `status` and
+    // the API's envelope ({"header":{"statut":...,"message":...}}): answers a client cannot
+    // provoke with a well-formed request, such as a 400 to a query it built correctly.
+    void refuse_next(int status, std::string message, int count = 1);
 
     // The standard dataset: the recorded fixtures and 2,000 synthetic legal units.
     static std::shared_ptr<const Dataset> standard_dataset();
@@ -93,6 +99,8 @@ private:
     emulator::EmulatorServer server_;
     RateLimitWindow quota_;
     std::atomic<bool> service_up_{true};
+    std::mutex refusals_mutex_;
+    std::deque<std::pair<int, std::string>> refusals_;  // (status, message), one per call
 };
 
 }  // namespace relais::sirene_emulator
