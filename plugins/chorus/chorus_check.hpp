@@ -12,6 +12,8 @@
 
 namespace relais::chorus {
 
-TestReport check_connection(ChorusApi &api, Queries &queries, const Call &call);
+// `api` and `queries` are null when the connector is disabled; `configured` is false before
+// the first configure.
+TestReport check_connection(ChorusApi *api, Queries *queries, bool configured, const Call &call);
 
 }  // namespace relais::chorus

@@ -31,7 +31,11 @@
 #include "chorus_submission.hpp"
 
 #include <relais/plugin.hpp>
+#include <relais/support/connection.hpp>
 #include <relais/support/json.hpp>
+#include <relais/support/kept_token.hpp>
+#include <relais/support/state_store.hpp>
+#include <relais/support/test_steps.hpp>
 
 #include <memory>
 #include <string>
@@ -135,7 +139,7 @@ public:
     static Definition<Chorus> definition() {
         return Definition<Chorus>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
                                   "Chorus Pro e-invoicing for the French public sector, through PISTE")
-            .settings_schema(settings_schema())
+            .settings_schema(settings_map().schema())
             .action("submit_invoice", "Deposits an invoice file once and follows it to its final state", kSubmitInput,
                     &Chorus::submit_invoice)
             .action("track_submission", "Looks once at a submission and schedules the next look until it is final",
@@ -160,30 +164,16 @@ public:
 
     Json configure(const Json &json) {
         Settings s = read_settings(json);
-        const auto previous = runtime_.get();
         Runtime next;
         if (s.enabled) {
-            const bool same_http = previous && previous->http && previous->settings.ca_file == s.ca_file &&
-                                   previous->settings.connect_timeout == s.connect_timeout &&
-                                   previous->settings.read_timeout == s.read_timeout;
-            if (same_http) {
-                next.http = previous->http;
-            } else {
-                support::HttpClientOptions options;
-                options.connect_timeout = s.connect_timeout;
-                options.read_timeout = s.read_timeout;
-                options.extra_ca_file = s.ca_file;
-                options.user_agent = std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION;
-                try {
-                    next.http = std::make_shared<support::HttpClient>(options);
-                } catch (const Error &e) {
-                    throw invalid_config(std::string("ca_file: ") + e.what());
-                }
-            }
-            const bool same_client = same_http && previous->tokens && previous->settings.oauth_url == s.oauth_url &&
+            const auto previous = runtime_.get();
+            next.http = clients_.client(s.connection, std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION,
+                                        connection_block());
+            const bool same_client = previous && previous->tokens && previous->http == next.http &&
+                                     previous->settings.oauth_url == s.oauth_url &&
                                      previous->settings.client_id == s.client_id &&
                                      previous->settings.client_secret == s.client_secret;
-            next.tokens = same_client ? previous->tokens : make_tokens(s, next.http);
+            next.tokens = same_client ? previous->tokens : make_tokens(s, *next.http);
             next.api = std::make_shared<ChorusApi>(s, next.http, next.tokens);
             next.queries = std::make_shared<Queries>(next.api);
             next.submissions = std::make_shared<Submissions>(next.api, next.queries, store(), locks_, host_);
@@ -197,13 +187,7 @@ public:
 
     TestReport test(Call &call) {
         const auto rt = runtime_.get();
-        if (!rt || !rt->api) {
-            TestReport report;
-            report.fail("configuration", rt ? "the connector is disabled (enabled is false)" : "not configured yet",
-                        RELAIS_INVALID_CONFIG);
-            return report;
-        }
-        return check_connection(*rt->api, *rt->queries, call);
+        return check_connection(rt ? rt->api.get() : nullptr, rt ? rt->queries.get() : nullptr, rt != nullptr, call);
     }
 
     Json submit_invoice(const Json &input, Call &call) { return usable()->submissions->submit(input, call); }
@@ -218,24 +202,15 @@ public:
 private:
     std::shared_ptr<const Runtime> usable() const {
         auto rt = runtime_.get();
-        if (!rt) throw invalid_config("the chorus connector is not configured");
-        if (!rt->api) throw invalid_config("the chorus connector is disabled (enabled is false)");
+        support::require_usable(RELAIS_PLUGIN_NAME, rt != nullptr, rt && rt->api);
         return rt;
     }
 
-    bool host_has_state() const {
-        try {
-            host_.state_get("probe");
-            return true;
-        } catch (const Error &e) {
-            return e.status() != RELAIS_UNSUPPORTED;
-        }
-    }
-
+    // The submission records, in the host's durable state (memory only on a host without one).
     std::shared_ptr<SubmissionStore> store() {
         std::lock_guard lock(store_mutex_);
         if (!store_) {
-            if (host_has_state()) {
+            if (support::host_offers_state(host_)) {
                 store_ = host_submission_store(host_);
             } else {
                 host_.warn("this host keeps no plugin state: submissions are remembered in memory only, so a "
@@ -246,55 +221,22 @@ private:
         return store_;
     }
 
-    // The token cache, seeded with the token an earlier process kept if it is for the same
-    // client and still good, and keeping each new one.
-    std::shared_ptr<support::OAuth2ClientCredentials> make_tokens(const Settings &s,
-                                                                  const std::shared_ptr<support::HttpClient> &http) {
+    // The token cache, seeded with the token an earlier process kept for the same client.
+    // OCA renews 240 s before expiry; a deposit started just before must not carry a token
+    // that dies on the way.
+    std::shared_ptr<support::OAuth2ClientCredentials> make_tokens(const Settings &s, support::HttpClient &http) {
         support::OAuth2Config config;
         config.token_url = s.oauth_url;
         config.client_id = s.client_id;
         config.client_secret = s.client_secret;
         config.scope = "openid";
-        // OCA renews 240 s before expiry; a deposit started just before must not carry a
-        // token that dies on the way.
         config.renew_before_expiry = std::chrono::seconds(240);
-        const bool durable = host_has_state();
-        // Which client the kept token belongs to: a changed secret must be tried, not bypassed.
-        const auto owner = sha256_hex(s.oauth_url + '\n' + s.client_id + '\n' + s.client_secret).substr(0, 16);
-        if (durable) {
-            Host host = host_;
-            config.on_token = [host, owner](const std::string &value, const std::string &type,
-                                            std::chrono::system_clock::time_point expires) {
-                Json kept = new Poco::JSON::Object;
-                kept->set("owner", owner);
-                kept->set("access_token", value);
-                kept->set("token_type", type);
-                kept->set("expires_at_ms",
-                          std::chrono::duration_cast<std::chrono::milliseconds>(expires.time_since_epoch()).count());
-                host.state_put(kTokenStateKey, to_string(kept));
-            };
-        }
-        auto tokens = std::make_shared<support::OAuth2ClientCredentials>(*http, config);
-        if (durable) {
-            try {
-                if (const auto text = host_.state_get(kTokenStateKey)) {
-                    const auto kept = parse_object(*text, RELAIS_INTERNAL, "the kept token");
-                    if (support::string_at(kept, "owner").value_or("") == owner) {
-                        const auto expires = std::chrono::system_clock::time_point(
-                            std::chrono::milliseconds(support::integer_at(kept, "expires_at_ms").value_or(0)));
-                        if (tokens->adopt(support::string_at(kept, "access_token").value_or(""),
-                                          support::string_at(kept, "token_type").value_or("Bearer"), expires))
-                            host_.debug("reusing the PISTE token kept from an earlier run");
-                    }
-                }
-            } catch (const Error &e) {
-                host_.warn(std::string("the kept PISTE token could not be read, a new one will be asked for: ") + e.what());
-            }
-        }
-        return tokens;
+        auto state = support::host_offers_state(host_) ? support::host_state(host_) : support::memory_state();
+        return support::kept_token_cache(http, config, state, kTokenStateKey, host_);
     }
 
     Host host_;
+    support::ClientKeeper clients_;
     std::shared_ptr<SubmissionLocks> locks_;
     std::mutex store_mutex_;
     std::shared_ptr<SubmissionStore> store_;

@@ -33,10 +33,6 @@ void check_piste_url(const std::string &key, const std::string &url, bool produc
         throw invalid_config(key + " points to " + host + ", which is not the PISTE " + service + " host");
 }
 
-void require(const std::string &value, const std::string &key) {
-    if (value.empty()) throw invalid_config(key + " is required when enabled is true");
-}
-
 // The API base without a trailing slash, so paths join with one.
 std::string trim_slash(std::string url) {
     while (url.size() > 1 && url.back() == '/') url.pop_back();
@@ -45,116 +41,116 @@ std::string trim_slash(std::string url) {
 
 }  // namespace
 
-const char *settings_schema() {
-    return R"json({
-  "type": "object",
-  "properties": {
-    "enabled": {"type": "boolean", "default": false,
-      "description": "Turns the connector on; the credentials are required only then (seed: 'Chorus Actif')"},
-    "environment": {"type": "string", "enum": ["qualification", "production"], "default": "qualification",
-      "description": "Chorus Pro space: qualification (PISTE sandbox) or production; selects the default URLs and quotas (seed: 'Mode qualification')"},
-    "oauth_url": {"type": "string", "format": "uri",
-      "description": "Override of the PISTE OAuth2 token URL; absent: https://sandbox-oauth.piste.gouv.fr/api/oauth/token (qualification) or https://oauth.piste.gouv.fr/api/oauth/token (production) (seed: 'URL Authentification Chorus')"},
-    "api_url": {"type": "string", "format": "uri",
-      "description": "Override of the PISTE API base URL; absent: https://sandbox-api.piste.gouv.fr (qualification) or https://api.piste.gouv.fr (production) (seed: 'Url')"},
-    "client_id": {"type": "string",
-      "description": "OAuth2 client id of the application declared on PISTE (seed: 'Identifiant Client')"},
-    "client_secret": {"type": "string", "secret": true,
-      "description": "OAuth2 client secret of that PISTE application (seed: 'Secret')"},
-    "technical_login": {"type": "string",
-      "description": "Login of the Chorus Pro technical account, not the PISTE account (seed: 'Login Chorus')"},
-    "technical_password": {"type": "string", "secret": true,
-      "description": "Password of the Chorus Pro technical account (seed: 'Mot de passe Chorus')"},
-    "structure_id": {"type": "string",
-      "description": "SIRET of the Chorus Pro structure attached to the technical account: the supplier the invoices are sent as (seed: 'Identifiant')"},
-    "dematerialisation_codes": {"type": "array", "items": {"type": "string", "minLength": 1},
-      "default": ["CHORUS_DEMATERIALIZED"],
-      "description": "Customers' dematerialisation codes that mean 'send through Chorus Pro'; submit_invoice refuses another code (seed: 'Liste de CODE de dématérialisations valides')"},
-    "retry_attempts": {"type": "integer", "minimum": 0, "maximum": 100, "default": 3,
-      "description": "How many times a failed transmission is tried again (seed: 'Nombre d'essais successifs en cas d'erreur')"},
-    "retry_delay_seconds": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 10,
-      "description": "Seconds to wait before trying a failed transmission again (seed: 'Délai en seconde entre chaque essai successif')"},
-    "quota_per_second": {"type": "number", "minimum": 0,
-      "description": "Override of the request quota per second, 0 for none; absent: 5 (qualification) or 20 (production) (seed note: 'requêtes par seconde')"},
-    "quota_per_day": {"type": "integer", "minimum": 0,
-      "description": "Override of the request quota per day, 0 for none; absent: 50000 (qualification) or 1000000 (production) (seed note: 'requêtes par jour maximum')"},
-    "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 64, "default": 4,
-      "description": "Jobs of this connector running at once"},
-    "ca_file": {"type": "string",
-      "description": "PEM file of CA certificates trusted besides the system's (a TLS-inspecting proxy, a test CA); certificates are always verified"},
-    "file_directory": {"type": "string",
-      "description": "Directory the ERP drops invoice files in: submit_invoice's file_path is read from there only; absent: files must be sent inline as file_base64"},
-    "connect_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 300, "default": 10},
-    "read_timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 600, "default": 60,
-      "description": "Longest wait for an answer; a deposit whose answer does not come is then checked before any new deposit"},
-    "poll_initial_delay_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 60,
-      "description": "After a deposit, when its processing report is first read; each later look waits twice as long"},
-    "poll_max_delay_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 3600,
-      "description": "Longest wait between two looks at a deposit's processing report"},
-    "tracking_max_hours": {"type": "integer", "minimum": 1, "maximum": 2160, "default": 72,
-      "description": "A deposit still not processed after this long is dead-lettered for a person to check on the portal"},
-    "uncertain_deposit_wait_seconds": {"type": "integer", "minimum": 0, "maximum": 604800, "default": 1800,
-      "description": "After a deposit whose answer was lost, how long its invoice is looked for before the file is deposited again"},
-    "max_redeposits": {"type": "integer", "minimum": 0, "maximum": 10, "default": 2,
-      "description": "New deposits of a flux that Chorus Pro reports IN_INCIDENTE (not processed, to be sent again)"}
-  },
-  "additionalProperties": false
-})json";
+const support::ConnectionBlock &connection_block() {
+    static const support::ConnectionBlock block = [] {
+        support::ConnectionBlock b;
+        b.base_url_key.clear();  // api_url and oauth_url depend on the environment: declared below
+        b.connect_timeout = 10;
+        b.read_timeout = 60;
+        b.read_timeout_description =
+            "Longest wait for an answer; a deposit whose answer does not come is then checked before any new deposit";
+        return b;
+    }();
+    return block;
 }
 
-Settings read_settings(const Json &settings) {
-    Settings s;
-    s.enabled = settings->optValue<bool>("enabled", false);
-    s.environment = settings->optValue<std::string>("environment", "qualification");
-    if (s.environment != "qualification" && s.environment != "production")
-        throw invalid_config("environment must be qualification or production, not '" + s.environment + "'");
+namespace {
+
+void derive(Settings &s) {
     s.production = s.environment == "production";
     const Environment &env = s.production ? kProduction : kQualification;
-
-    s.oauth_url = settings->optValue<std::string>("oauth_url", env.oauth_url);
-    s.api_url = trim_slash(settings->optValue<std::string>("api_url", env.api_url));
+    s.oauth_url = s.oauth_url_setting.value_or(env.oauth_url);
+    s.api_url = trim_slash(s.api_url_setting.value_or(env.api_url));
     check_piste_url("oauth_url", s.oauth_url, s.production, "oauth");
     check_piste_url("api_url", s.api_url, s.production, "api");
-
-    s.client_id = settings->optValue<std::string>("client_id", "");
-    s.client_secret = settings->optValue<std::string>("client_secret", "");
-    s.technical_login = settings->optValue<std::string>("technical_login", "");
-    s.technical_password = settings->optValue<std::string>("technical_password", "");
-    s.structure_id = settings->optValue<std::string>("structure_id", "");
-    if (const auto codes = settings->getArray("dematerialisation_codes")) {
-        for (std::size_t i = 0; i < codes->size(); ++i) s.dematerialisation_codes.push_back(codes->getElement<std::string>(i));
-    } else {
-        s.dematerialisation_codes = {"CHORUS_DEMATERIALIZED"};
-    }
-    s.retry_attempts = settings->optValue<int64_t>("retry_attempts", 3);
-    s.retry_delay_seconds = settings->optValue<int64_t>("retry_delay_seconds", 10);
-    s.quota_per_second = settings->optValue<double>("quota_per_second", env.per_second);
-    s.quota_per_day = settings->optValue<uint64_t>("quota_per_day", env.per_day);
-    s.max_concurrency = settings->optValue<int64_t>("max_concurrency", 4);
-    s.ca_file = settings->optValue<std::string>("ca_file", "");
-    s.file_directory = settings->optValue<std::string>("file_directory", "");
-    s.connect_timeout = std::chrono::seconds(settings->optValue<int64_t>("connect_timeout_seconds", 10));
-    s.read_timeout = std::chrono::seconds(settings->optValue<int64_t>("read_timeout_seconds", 60));
-    s.poll_initial_delay = std::chrono::seconds(settings->optValue<int64_t>("poll_initial_delay_seconds", 60));
-    s.poll_max_delay = std::chrono::seconds(settings->optValue<int64_t>("poll_max_delay_seconds", 3600));
-    s.tracking_max = std::chrono::hours(settings->optValue<int64_t>("tracking_max_hours", 72));
-    s.uncertain_deposit_wait = std::chrono::seconds(settings->optValue<int64_t>("uncertain_deposit_wait_seconds", 1800));
-    s.max_redeposits = settings->optValue<int64_t>("max_redeposits", 2);
+    s.connection.base_url = s.api_url;
+    s.quota_per_second = s.quota_per_second_setting.value_or(env.per_second);
+    s.quota_per_day = static_cast<uint64_t>(s.quota_per_day_setting.value_or(static_cast<int64_t>(env.per_day)));
     if (s.poll_max_delay < s.poll_initial_delay)
         throw invalid_config("poll_max_delay_seconds (" + std::to_string(s.poll_max_delay.count()) +
                              ") must not be below poll_initial_delay_seconds (" +
                              std::to_string(s.poll_initial_delay.count()) + ")");
+}
 
-    // A disabled connector may be saved half-filled, as the ERP console allows.
-    if (s.enabled) {
-        require(s.client_id, "client_id");
-        require(s.client_secret, "client_secret");
-        require(s.technical_login, "technical_login");
-        require(s.technical_password, "technical_password");
-        require(s.structure_id, "structure_id");
-        if (s.dematerialisation_codes.empty())
-            throw invalid_config("dematerialisation_codes must hold at least one code when enabled is true");
-    }
+support::SettingsMap<Settings> build_map() {
+    using support::ListRules;
+    using support::Range;
+    using support::TextRules;
+    support::SettingsMap<Settings> m;
+    m.enabled(&Settings::enabled, "Turns the connector on; the credentials are required only then (seed: 'Chorus Actif')");
+    m.text("environment", &Settings::environment, "qualification",
+           "Chorus Pro space: qualification (PISTE sandbox) or production; selects the default URLs and quotas "
+           "(seed: 'Mode qualification')",
+           TextRules().one_of({"qualification", "production"}));
+    m.optional_text("oauth_url", &Settings::oauth_url_setting,
+                    std::string("Override of the PISTE OAuth2 token URL; absent: ") + kQualification.oauth_url +
+                        " (qualification) or " + kProduction.oauth_url + " (production) (seed: 'URL Authentification Chorus')",
+                    TextRules().format("uri"));
+    m.optional_text("api_url", &Settings::api_url_setting,
+                    std::string("Override of the PISTE API base URL; absent: ") + kQualification.api_url +
+                        " (qualification) or " + kProduction.api_url + " (production) (seed: 'Url')",
+                    TextRules().format("uri"));
+    m.text("client_id", &Settings::client_id, "",
+           "OAuth2 client id of the application declared on PISTE (seed: 'Identifiant Client')", TextRules().required());
+    m.text("client_secret", &Settings::client_secret, "", "OAuth2 client secret of that PISTE application (seed: 'Secret')",
+           TextRules().secret().required());
+    m.text("technical_login", &Settings::technical_login, "",
+           "Login of the Chorus Pro technical account, not the PISTE account (seed: 'Login Chorus')", TextRules().required());
+    m.text("technical_password", &Settings::technical_password, "",
+           "Password of the Chorus Pro technical account (seed: 'Mot de passe Chorus')", TextRules().secret().required());
+    m.text("structure_id", &Settings::structure_id, "",
+           "SIRET of the Chorus Pro structure attached to the technical account: the supplier the invoices are sent as "
+           "(seed: 'Identifiant')",
+           TextRules().required());
+    m.text_list("dematerialisation_codes", &Settings::dematerialisation_codes, {"CHORUS_DEMATERIALIZED"},
+                "Customers' dematerialisation codes that mean 'send through Chorus Pro'; submit_invoice refuses another "
+                "code (seed: 'Liste de CODE de dématérialisations valides')",
+                ListRules().item_min_length(1).required());
+    m.integer("retry_attempts", &Settings::retry_attempts, 3, {0, 100},
+              "How many times a failed transmission is tried again (seed: 'Nombre d'essais successifs en cas d'erreur')");
+    m.integer("retry_delay_seconds", &Settings::retry_delay_seconds, 10, {0, 86400},
+              "Seconds to wait before trying a failed transmission again (seed: 'Délai en seconde entre chaque essai "
+              "successif')");
+    m.optional_number("quota_per_second", &Settings::quota_per_second_setting, {0, {}},
+                      "Override of the request quota per second, 0 for none; absent: 5 (qualification) or 20 "
+                      "(production) (seed note: 'requêtes par seconde')");
+    m.optional_integer("quota_per_day", &Settings::quota_per_day_setting, {0, {}},
+                       "Override of the request quota per day, 0 for none; absent: 50000 (qualification) or 1000000 "
+                       "(production) (seed note: 'requêtes par jour maximum')");
+    m.integer("max_concurrency", &Settings::max_concurrency, 4, {1, 64}, "Jobs of this connector running at once");
+    support::add_connection_settings(m, &Settings::connection, connection_block());
+    m.text("file_directory", &Settings::file_directory, "",
+           "Directory the ERP drops invoice files in: submit_invoice's file_path is read from there only; empty: files "
+           "must be sent inline as file_base64");
+    m.seconds("poll_initial_delay_seconds", &Settings::poll_initial_delay, 60, {1, 86400},
+              "After a deposit, when its processing report is first read; each later look waits twice as long");
+    m.seconds("poll_max_delay_seconds", &Settings::poll_max_delay, 3600, {1, 86400},
+              "Longest wait between two looks at a deposit's processing report");
+    m.duration<std::chrono::hours>("tracking_max_hours", &Settings::tracking_max, 72, {1, 2160},
+                                   "A deposit still not processed after this long is dead-lettered for a person to "
+                                   "check on the portal");
+    m.seconds("uncertain_deposit_wait_seconds", &Settings::uncertain_deposit_wait, 1800, {0, 604800},
+              "After a deposit whose answer was lost, how long its invoice is looked for before the file is deposited "
+              "again");
+    m.integer("max_redeposits", &Settings::max_redeposits, 2, {0, 10},
+              "New deposits of a flux that Chorus Pro reports IN_INCIDENTE (not processed, to be sent again)");
+    m.check([](const Settings &s) {
+        auto copy = s;
+        derive(copy);  // the URL and polling rules, so configure fails naming the key
+    });
+    return m;
+}
+
+}  // namespace
+
+const support::SettingsMap<Settings> &settings_map() {
+    static const auto map = build_map();
+    return map;
+}
+
+Settings read_settings(const Json &settings) {
+    Settings s = settings_map().read(settings);
+    derive(s);
     return s;
 }
 

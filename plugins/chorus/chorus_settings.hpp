@@ -4,49 +4,56 @@
 #pragma once
 
 #include <relais/plugin.hpp>
+#include <relais/support/connection.hpp>
+#include <relais/support/settings.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace relais::chorus {
 
 struct Settings {
-    bool enabled = false;
-    bool production = false;
-    std::string environment = "qualification";
-    std::string oauth_url, api_url;  // effective: the override or the environment's default
+    bool enabled;
+    std::string environment;  // qualification or production
+    bool production;
+    std::optional<std::string> oauth_url_setting, api_url_setting;  // as set, absent for the default
+    std::string oauth_url, api_url;  // effective: the setting or the environment's default
     std::string client_id, client_secret;
     std::string technical_login, technical_password;
     std::string structure_id;  // the supplier structure's SIRET (or other identifier)
     std::vector<std::string> dematerialisation_codes;
-    int64_t retry_attempts = 3;
-    int64_t retry_delay_seconds = 10;
-    double quota_per_second = 0;
-    uint64_t quota_per_day = 0;
-    int64_t max_concurrency = 4;
-    std::string ca_file;
-    std::string file_directory;  // where submit_invoice's file_path may point; "" for nowhere
-    std::chrono::seconds connect_timeout{10};
-    std::chrono::seconds read_timeout{60};
+    int64_t retry_attempts;
+    int64_t retry_delay_seconds;
+    std::optional<double> quota_per_second_setting;
+    std::optional<int64_t> quota_per_day_setting;
+    double quota_per_second;  // effective
+    uint64_t quota_per_day;
+    int64_t max_concurrency;
+    support::Connection connection;  // ca_file, timeouts, proxy (the URLs are above)
+    std::string file_directory;      // where submit_invoice's file_path may point; "" for nowhere
     // Following a deposit: first look after poll_initial_delay, then twice as long each time
     // up to poll_max_delay, giving up after tracking_max.
-    std::chrono::seconds poll_initial_delay{60};
-    std::chrono::seconds poll_max_delay{3600};
-    std::chrono::hours tracking_max{72};
+    std::chrono::seconds poll_initial_delay;
+    std::chrono::seconds poll_max_delay;
+    std::chrono::hours tracking_max;
     // After a deposit whose answer was lost, how long to keep looking for its invoice before
     // depositing the file again.
-    std::chrono::seconds uncertain_deposit_wait{1800};
+    std::chrono::seconds uncertain_deposit_wait;
     // New deposits after IN_INCIDENTE before giving up.
-    int64_t max_redeposits = 2;
+    int64_t max_redeposits;
 };
 
-// The JSON Schema the host validates and defaults the settings with.
-const char *settings_schema();
+// The settings, declared once: the JSON Schema the host validates and defaults them with, and
+// their reading.
+const support::SettingsMap<Settings> &settings_map();
+const support::ConnectionBlock &connection_block();
 
-// Reads settings the host already validated against settings_schema(); throws
-// relais::invalid_config naming the key for what the schema cannot express.
+// Reads settings the host already validated against the schema, and derives the effective
+// URLs and quotas; throws relais::invalid_config naming the key for what the schema cannot
+// express.
 Settings read_settings(const Json &settings);
 
 // What configure returns to the host: quotas, retry policy and concurrency for the jobs.

@@ -34,12 +34,12 @@ TEST_CASE("a host without a state store gets memory, and is told what a restart 
     CHECK(state->get("k") == std::optional<std::string>("v"));
 }
 
-TEST_CASE("test steps stop at the first failure, with the hint for settings problems only", "[test-steps]") {
+TEST_CASE("test steps stop at the first failure, saying what to check by the error's class", "[test-steps]") {
     relais::TestReport report;
     TestSteps steps(report);
     CHECK(steps.configuration(true, true, "enabled"));
-    CHECK(steps.run("token", "check client_id and client_secret", [] { return std::string("issued"); }));
-    CHECK_FALSE(steps.run("account", "check technical_login", []() -> std::string {
+    CHECK(steps.run("token", "client_id and client_secret", [] { return std::string("issued"); }));
+    CHECK_FALSE(steps.run("account", "technical_login", []() -> std::string {
         throw relais::unauthorized("login refused");
     }));
     bool ran = false;
@@ -49,14 +49,15 @@ TEST_CASE("test steps stop at the first failure, with the hint for settings prob
     }));
     CHECK_FALSE(ran);
     CHECK(report.status() == RELAIS_UNAUTHORIZED);
-    CHECK(report.failure_message() == "account: login refused (check technical_login)");
+    CHECK(report.failure_message() == "account: login refused [check: technical_login]");
     const auto json = Poco::JSON::Parser().parse(report.to_json()).extract<Poco::JSON::Object::Ptr>();
     CHECK(json->getArray("steps")->size() == 3);
 
     relais::TestReport outage;
     TestSteps later(outage);
-    CHECK_FALSE(later.run("token", "check client_id", []() -> std::string { throw relais::transient("503 from gateway"); }));
-    CHECK(outage.failure_message() == "token: 503 from gateway");  // an outage is not a settings problem
+    CHECK_FALSE(later.run("token", "client_id", []() -> std::string { throw relais::transient("503 from gateway"); }));
+    // An outage is not a credentials problem.
+    CHECK(outage.failure_message() == "token: 503 from gateway [check: network or service: the URL, a proxy, or an outage]");
     CHECK(outage.status() == RELAIS_TRANSIENT);
 }
 

@@ -16,16 +16,24 @@ bool TestSteps::configuration(bool configured, bool enabled, const std::string &
     return ok_;
 }
 
-bool TestSteps::run(const std::string &name, const std::string &hint, const std::function<std::string()> &step) {
+std::string what_to_check(relais_status status, const std::string &credentials) {
+    switch (status) {
+    case RELAIS_UNAUTHORIZED: return credentials.empty() ? "the credentials" : credentials;
+    case RELAIS_FORBIDDEN: return "permissions of the account or application upstream";
+    case RELAIS_RATE_LIMITED: return "quota: too many requests right now, try again shortly";
+    case RELAIS_TRANSIENT: return "network or service: the URL, a proxy, or an outage";
+    case RELAIS_INVALID_CONFIG: return "URL or TLS configuration";
+    case RELAIS_NOT_FOUND: return "the identifiers in the settings";
+    default: return "see the message";
+    }
+}
+
+bool TestSteps::run(const std::string &name, const std::string &credentials, const std::function<std::string()> &step) {
     if (!ok_) return false;
     try {
         report_.pass(name, step());
     } catch (const Error &e) {
-        std::string message = e.what();
-        // A quota refusal or an outage says nothing about the settings: no hint then.
-        const bool about_settings = e.status() != RELAIS_RATE_LIMITED && e.status() != RELAIS_TRANSIENT;
-        if (about_settings && !hint.empty()) message += " (" + hint + ")";
-        report_.fail(name, message, e.status());
+        report_.fail(name, std::string(e.what()) + " [check: " + what_to_check(e.status(), credentials) + "]", e.status());
         ok_ = false;
     } catch (const std::exception &e) {
         report_.fail(name, std::string("unexpected failure: ") + e.what(), RELAIS_INTERNAL);

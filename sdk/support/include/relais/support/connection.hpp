@@ -40,6 +40,7 @@ struct Connection {
 
 // How a connector wants the block: its key names, defaults and descriptions.
 struct ConnectionBlock {
+    // Empty: the connector declares its URL settings itself and fills Connection::base_url.
     std::string base_url_key = "base_url";
     // nullopt: no default, required when the connector is enabled.
     std::optional<std::string> base_url_default;
@@ -76,7 +77,10 @@ void add_connection_settings(SettingsMap<S> &map, Connection S::*member, const C
     const auto at = [member](auto inner) {
         return [member, inner](S &s) -> auto & { return (s.*member).*inner; };
     };
-    if (block.base_url_default)
+    if (block.base_url_key.empty()) {
+        // The connector declares its URL(s) itself (several, or derived from other settings)
+        // and fills Connection::base_url before building the client.
+    } else if (block.base_url_default)
         map.text(block.base_url_key, at(&Connection::base_url), *block.base_url_default, block.base_url_description,
                  TextRules().format("uri"));
     else
