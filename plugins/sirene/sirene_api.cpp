@@ -6,7 +6,7 @@
 
 #include <Poco/String.h>
 
-#include <thread>
+#include <algorithm>
 
 namespace relais::sirene {
 
@@ -59,31 +59,40 @@ HttpResponse SireneApi::search(const std::string &collection, const support::Fie
     return send(HttpRequest::post(url).form(params), what, budget);
 }
 
+void SireneApi::take_slot(const std::string &what, const Budget &budget, steady_clock::time_point deadline) {
+    // Pacing, not retrying: a request waits for INSEE's window to have room, within the
+    // budget, and the log says what it does, before it does it.
+    const auto wait = limiter_->acquire(deadline, [&](milliseconds ms) {
+        host_.info(what + ": waiting " + seconds_text(ms) + " for INSEE's quota window");
+    });
+    if (!wait) return;
+    const auto now = steady_clock::now();
+    const auto call_left = ceil<milliseconds>(std::max(budget.call_deadline - now, steady_clock::duration::zero()));
+    const auto bound = call_left < budget.wait ? "the call has left (" + seconds_text(call_left) + ")"
+                                               : "rate_limit_wait_seconds (" + seconds_text(budget.wait) + ")";
+    host_.info(what + ": giving up: INSEE's quota frees in " + seconds_text(*wait) + ", more than " + bound);
+    throw rate_limited("INSEE's quota (" + std::to_string(limiter_->limit()) + " requests per " +
+                           seconds_text(limiter_->window()) + ") is used up: " + what + " can be sent in " +
+                           seconds_text(*wait) + ", more than " + bound,
+                       *wait);
+}
+
 HttpResponse SireneApi::send(HttpRequest request, const std::string &what, Budget &budget) {
     request.header("X-INSEE-Api-Key-Integration", api_key_).header("Accept", "application/json");
-    bool retried_transient = false;
     const auto deadline = budget.deadline();
+    // Only a 429 sends a request again, once INSEE's window has room: that is the quota's
+    // pacing. A failure (no answer, a 5xx) is not retried here: the call ends with a transient
+    // error and its retry delay, and the host's retry policy, which knows about every other
+    // call, decides when to try again.
     for (;;) {
-        if (const auto wait = limiter_->acquire(deadline))
-            throw rate_limited("INSEE's quota (" + std::to_string(limiter_->limit()) + " requests per " +
-                                   seconds_text(limiter_->window()) + ") is used up: " + what +
-                                   " can be sent in " + seconds_text(*wait),
-                               *wait);
+        take_slot(what, budget, deadline);
         ++requests_;
         ++budget.requests;
         HttpResponse response;
         try {
             response = http_->send(request);
         } catch (const support::TransportError &e) {
-            const auto c = support::classify(e, what);
-            // One quick retry of a transient failure (a reset, a timeout), budget permitting.
-            if (c.status == RELAIS_TRANSIENT && !retried_transient && steady_clock::now() + milliseconds(500) < deadline) {
-                retried_transient = true;
-                host_.warn(c.message + "; retrying once");
-                std::this_thread::sleep_for(milliseconds(500));
-                continue;
-            }
-            throw c.to_error();
+            throw support::classify(e, what).to_error();
         }
         const auto remaining = header_number(response, "X-Rate-Limit-Remaining");
         const auto reset = header_number(response, "X-Rate-Limit-Reset");
@@ -92,36 +101,20 @@ HttpResponse SireneApi::send(HttpRequest request, const std::string &what, Budge
             host_.debug(request.method + " " + support::without_query(request.url) + " -> " +
                         std::to_string(response.status) +
                         (remaining ? " (quota left " + std::to_string(*remaining) + ")" : std::string()));
+        if (response.status != 429) return response;
 
-        if (response.status == 429) {
-            // Wait for the window INSEE announces, then go again, while the budget allows.
-            const auto now = system_clock::now();
-            auto delay = support::reset_delay(response, kReset, now);
-            if (!delay) {
-                if (const auto h = response.header("Retry-After")) delay = support::parse_retry_after(*h, now);
-            }
-            // A margin for the clocks (ours and the gateway's) and the way there; a reset that
-            // looks already past means the clocks disagree: then a second, not a rush of 429s.
-            const auto wait = delay && *delay >= kResetMargin ? *delay + kResetMargin : seconds(1);
-            limiter_->block_until(steady_clock::now() + wait);
-            host_.info(what + ": INSEE's quota is used up (HTTP 429); next try in " + seconds_text(wait));
-            if (steady_clock::now() + wait <= deadline) continue;
-            const auto limit = header_number(response, "X-Rate-Limit-Limit").value_or(limiter_->limit());
-            throw rate_limited("INSEE refused " + what + " with HTTP 429: the quota of " + std::to_string(limit) +
-                                   " requests per window is used up; retry in " + seconds_text(wait),
-                               wait);
+        // Nothing before the window INSEE announces (X-Rate-Limit-Reset, else Retry-After);
+        // take_slot() then waits for it or gives up, and says which.
+        const auto now = system_clock::now();
+        auto delay = support::reset_delay(response, kReset, now);
+        if (!delay) {
+            if (const auto h = response.header("Retry-After")) delay = support::parse_retry_after(*h, now);
         }
-        if ((response.status == 502 || response.status == 503 || response.status == 504) && !retried_transient) {
-            const auto c = support::classify(response, {}, system_clock::now());
-            const auto wait = std::max(c.retry_after, milliseconds(500));
-            if (steady_clock::now() + wait < deadline && wait <= seconds(5)) {
-                retried_transient = true;
-                host_.warn(what + ": HTTP " + std::to_string(response.status) + "; retrying once in " + seconds_text(wait));
-                std::this_thread::sleep_for(wait);
-                continue;
-            }
-        }
-        return response;
+        // A margin for the clocks (ours and the gateway's) and the way there; a reset that
+        // looks already past means the clocks disagree: then a second, not a rush of 429s.
+        const auto wait = delay && *delay >= kResetMargin ? *delay + kResetMargin : milliseconds(seconds(1));
+        limiter_->block_until(steady_clock::now() + wait);
+        host_.debug(what + ": INSEE answered 429, its quota is used up");
     }
 }
 

@@ -1,11 +1,13 @@
-// Calls to API Sirene: the key header, the quota (RateLimiter), 429s, one retry of transient
-// failures, and errors that say what to do.
+// Calls to API Sirene: the key header, the quota (RateLimiter), 429s, and errors that say
+// what to do.
 //
-// A 429 is waited out (X-Rate-Limit-Reset, else Retry-After, else a second) as long as the
-// call's budget allows (rate_limit_wait_seconds, and the host's deadline for the call); after
-// that the call fails with rate_limited and the delay to retry after. Any other answer is
-// returned for the caller to interpret (404 is "not found" for a lookup, "no hit" for a
-// search); fail() turns the rest into the right error class.
+// A request waits for room in INSEE's quota window (the local pacing, X-Rate-Limit-*, and
+// after a 429 X-Rate-Limit-Reset, else Retry-After, else a second) as long as the call's
+// budget allows: rate_limit_wait_seconds, and the host's deadline for the call. Beyond that
+// the call fails with rate_limited and the delay to retry after. A failed request (no answer,
+// a 5xx) is never tried again here: it is a transient error with its delay, for the host's
+// retry policy. Any other answer is returned for the caller to interpret (404 is "not found"
+// for a lookup, "no hit" for a search); fail() turns the rest into the right error class.
 #pragma once
 
 #include "sirene_rate_limiter.hpp"
@@ -67,6 +69,8 @@ public:
 
 private:
     support::HttpResponse send(support::HttpRequest request, const std::string &what, Budget &budget);
+    // Waits for INSEE's window until `deadline`, or throws rate_limited with the delay.
+    void take_slot(const std::string &what, const Budget &budget, std::chrono::steady_clock::time_point deadline);
 
     std::string base_url_;
     std::string api_key_;

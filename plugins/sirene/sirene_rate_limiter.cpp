@@ -13,10 +13,12 @@ void RateLimiter::forget_expired(Clock::time_point now) {
     if (server_remaining_ && server_reset_ <= now) server_remaining_.reset();  // a new window: unknown again
 }
 
-std::optional<milliseconds> RateLimiter::acquire(Clock::time_point deadline) {
+std::optional<milliseconds> RateLimiter::acquire(Clock::time_point deadline,
+                                                 const std::function<void(milliseconds)> &before_waiting) {
     std::unique_lock lock(mutex_);
     const auto arrived = Clock::now();
     bool waited = false;
+    bool announced = !before_waiting;
     for (;;) {
         const auto now = Clock::now();
         forget_expired(now);
@@ -34,6 +36,15 @@ std::optional<milliseconds> RateLimiter::acquire(Clock::time_point deadline) {
             return std::nullopt;
         }
         if (ready > deadline) return ceil<milliseconds>(ready - now);
+        if (!announced) {
+            // Said once, before the first wait; the state is read again after, as it may have
+            // changed while the lock was released.
+            announced = true;
+            lock.unlock();
+            before_waiting(ceil<milliseconds>(ready - now));
+            lock.lock();
+            continue;
+        }
         waited = true;
         changed_.wait_until(lock, ready);
     }

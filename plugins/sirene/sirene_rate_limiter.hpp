@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -26,9 +27,12 @@ public:
 
     RateLimiter(int64_t limit, std::chrono::milliseconds window);
 
-    // Takes a slot, waiting for one if needed. When the slot would come after `deadline`,
-    // takes nothing and returns how long it would have had to wait.
-    std::optional<std::chrono::milliseconds> acquire(Clock::time_point deadline);
+    // Takes a slot, waiting for one if needed (on a condition variable, woken early by what
+    // observe() learns). When the slot would come after `deadline`, takes nothing and returns
+    // how long it would have had to wait. `before_waiting`, when given, is told how long a wait
+    // will be before it starts (outside the lock: it may log), and only when it will happen.
+    std::optional<std::chrono::milliseconds>
+    acquire(Clock::time_point deadline, const std::function<void(std::chrono::milliseconds)> &before_waiting = {});
 
     // What an answer said: requests left in the gateway's window and when it resets (wall clock).
     void observe(std::optional<int64_t> remaining, std::optional<std::chrono::system_clock::time_point> reset);

@@ -3,7 +3,21 @@
 #include "sirene_examples.hpp"
 #include "sirene_harness.hpp"
 
+#include "plugin_backend.hpp"
+
+#include <relais/support/http_client.hpp>
+
 #include <catch2/catch.hpp>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <vector>
 
 using namespace relais;
 using namespace relais::test;
@@ -15,6 +29,77 @@ std::string input(const std::string &identifier, bool raw = true) {
 }
 
 std::string str(const Poco::JSON::Object::Ptr &o, const std::string &key) { return o->getValue<std::string>(key); }
+
+// What the plugin logs through the host (logger relais.plugin.sirene), kept while it lives.
+class PluginLog {
+public:
+    PluginLog() : logger_(Poco::Logger::get("relais.plugin.sirene")), previous_level_(logger_.getLevel()) {
+        previous_channel_ = logger_.getChannel();
+        lines_ = new Lines;
+        logger_.setChannel(lines_);
+        logger_.setLevel(Poco::Message::PRIO_INFORMATION);
+    }
+    ~PluginLog() {
+        logger_.setChannel(previous_channel_);
+        logger_.setLevel(previous_level_);
+    }
+    PluginLog(const PluginLog &) = delete;
+    PluginLog &operator=(const PluginLog &) = delete;
+
+    std::vector<std::string> lines() const { return lines_->all(); }
+    bool has(const std::string &text) const {
+        const auto all = lines();
+        return std::any_of(all.begin(), all.end(), [&](const std::string &l) { return l.find(text) != std::string::npos; });
+    }
+
+private:
+    class Lines : public Poco::Channel {
+    public:
+        void log(const Poco::Message &message) override {
+            std::lock_guard lock(mutex_);
+            lines_.push_back(message.getText());
+        }
+        std::vector<std::string> all() const {
+            std::lock_guard lock(mutex_);
+            return lines_;
+        }
+
+    private:
+        mutable std::mutex mutex_;
+        std::vector<std::string> lines_;
+    };
+
+    Poco::Logger &logger_;
+    const int previous_level_;
+    Poco::Channel::Ptr previous_channel_;
+    Poco::AutoPtr<Lines> lines_;
+};
+
+// A call with a deadline, as the host's scheduler gives one.
+class CallWithDeadline final : public relais_call_ctx {
+public:
+    explicit CallWithDeadline(std::chrono::milliseconds left) : deadline_(std::chrono::steady_clock::now() + left) {}
+    relais_status acquire_quota(uint32_t, uint64_t, uint64_t *) override { return RELAIS_OK; }
+    bool cancelled() const override { return false; }
+    uint64_t remaining_ms() const override {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+        return static_cast<uint64_t>(std::max<int64_t>(0, left.count()));
+    }
+
+private:
+    std::chrono::steady_clock::time_point deadline_;
+};
+
+// Another program with the same key spends INSEE's window.
+void spend_the_window(SireneHarness &h, int requests) {
+    support::HttpClientOptions trust;
+    trust.extra_ca_file = h.ca_file().string();
+    support::HttpClient other(trust);
+    for (int i = 0; i < requests; ++i)
+        REQUIRE(other.send(support::HttpRequest::get(h.emulator().base_url() + "/informations")
+                               .header("X-INSEE-Api-Key-Integration", "relais-test-key"))
+                    .status == 200);
+}
 
 }  // namespace
 
@@ -272,16 +357,88 @@ TEST_CASE("sirene lookup: a disabled connector refuses actions, and the old gate
     CHECK(h.emulator().api_requests() == 0);
 }
 
-TEST_CASE("sirene lookup: an outage is transient and a timeout is reported as such", "[sirene][lookup]") {
+TEST_CASE("sirene lookup: an outage is transient, for the host to retry: the call itself tries once", "[sirene][lookup]") {
     SireneHarness h;
     REQUIRE(h.configure(R"({"read_timeout_ms":300})").ok());
-    // Two hangs: the first try and its one retry both time out.
-    h.emulator().server().inject(relais::emulator::Fault::hang(std::chrono::seconds(30)), 2);
+    PluginLog log;
+    // A hang times out: transient, and not sent again within the call.
+    h.emulator().server().inject(relais::emulator::Fault::hang(std::chrono::seconds(30)));
     auto r = h.call("lookup", input("39860733300059"));
     CHECK(r.status == RELAIS_TRANSIENT);
     CHECK_THAT(r.message, Catch::Contains("no answer from localhost"));
-    // One 503 is retried once, transparently.
+    CHECK(h.emulator().api_requests() == 1);
+    // A 503 is transient too, with the delay INSEE asks for, for the host's retry policy.
     h.emulator().server().clear_faults();
+    h.emulator().server().inject(relais::emulator::Fault::unavailable(std::chrono::seconds(3)));
+    r = h.call("lookup", input("39860733300059"));
+    CHECK(r.status == RELAIS_TRANSIENT);
+    CHECK(r.retry_after_ms == 3000);
+    CHECK(h.emulator().api_requests() == 2);
     h.emulator().server().inject(relais::emulator::Fault::unavailable());
+    CHECK(h.call("lookup", input("39860733300059")).status == RELAIS_TRANSIENT);
+    CHECK(h.emulator().api_requests() == 3);
+    CHECK_FALSE(log.has("retrying"));
+    // The host's next try gets through.
     CHECK(h.call("lookup", input("39860733300059")).ok());
+}
+
+TEST_CASE("sirene lookup: within rate_limit_wait_seconds a 429 is waited out, and the log says it waits",
+          "[sirene][lookup][quota]") {
+    HarnessOptions options;
+    options.requests_per_window = 1;
+    options.window = std::chrono::seconds(1);
+    SireneHarness h(options);
+    spend_the_window(h, 1);
+    PluginLog log;
+    const auto r = h.call("lookup", input("39860733300059"));
+    INFO(r.message);
+    CHECK(r.ok());
+    CHECK(h.emulator().rate_limited() == 1);
+    // The window frees within a second; the wait is said rounded up, with the clocks' margin.
+    CHECK((log.has(": waiting 1 s for INSEE's quota window") || log.has(": waiting 2 s for INSEE's quota window")));
+    CHECK_FALSE(log.has("giving up"));
+}
+
+TEST_CASE("sirene lookup: a 429 whose window frees after rate_limit_wait_seconds gives up at once, as the log says",
+          "[sirene][lookup][quota]") {
+    // INSEE's window frees in 61 s; the connector may wait 60: it must say it gives up, not
+    // that it will try again in 61 s, and leave the delay to the host.
+    HarnessOptions options;
+    options.requests_per_window = 1;
+    options.window = std::chrono::seconds(61);
+    SireneHarness h(options);
+    spend_the_window(h, 1);
+    PluginLog log;
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = h.call("lookup", input("39860733300059"));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    CHECK(r.status == RELAIS_RATE_LIMITED);
+    CHECK(r.retry_after_ms > 59000);
+    CHECK(r.retry_after_ms <= 62000);
+    CHECK(h.emulator().rate_limited() == 1);
+    CHECK(h.emulator().api_requests() == 2);  // the other program's, and the one refused
+    CHECK(log.has("giving up: INSEE's quota frees in 6"));
+    CHECK(log.has("more than rate_limit_wait_seconds (60 s)"));
+    CHECK_FALSE(log.has("next try"));
+    CHECK_FALSE(log.has("waiting"));
+}
+
+TEST_CASE("sirene lookup: the wait for INSEE's quota window ends with the call's remaining time", "[sirene][lookup][quota]") {
+    HarnessOptions options;
+    options.requests_per_window = 1;
+    options.window = std::chrono::seconds(20);
+    SireneHarness h(options);  // rate_limit_wait_seconds: 60
+    spend_the_window(h, 1);
+    PluginLog log;
+    CallWithDeadline call(std::chrono::seconds(3));
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = h.instance().execute("lookup", input("39860733300059"), "call-with-deadline", &call);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+    CHECK(r.status == RELAIS_RATE_LIMITED);
+    CHECK(r.retry_after_ms > 15000);
+    CHECK(r.retry_after_ms <= 21000);
+    CHECK(log.has("giving up: INSEE's quota frees in "));
+    CHECK(log.has("more than the call has left"));
+    CHECK_FALSE(log.has("waiting"));
+    CHECK_FALSE(log.has("next try"));
 }

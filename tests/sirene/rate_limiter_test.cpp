@@ -90,3 +90,20 @@ TEST_CASE("sirene rate limiter: eight threads share the quota without exceeding 
     // In any 200 ms, at most 5 grants (with a little slack for the clock reads after the grant).
     for (std::size_t i = 0; i + 5 < times.size(); ++i) CHECK(times[i + 5] - times[i] >= 190ms);
 }
+
+TEST_CASE("sirene rate limiter: a wait is announced once before it starts, and a give-up is not announced as a wait",
+          "[sirene][quota]") {
+    RateLimiter limiter(1, 300ms);
+    std::vector<milliseconds> announced;
+    const auto tell = [&](milliseconds ms) { announced.push_back(ms); };
+    CHECK_FALSE(limiter.acquire(in(0ms), tell));
+    CHECK(announced.empty());  // a free slot: no wait to speak of
+    CHECK(limiter.acquire(in(10ms), tell));
+    CHECK(announced.empty());  // beyond the deadline: it gives up without waiting
+    const auto started = steady_clock::now();
+    CHECK_FALSE(limiter.acquire(in(5s), tell));
+    CHECK(steady_clock::now() - started >= 250ms);
+    REQUIRE(announced.size() == 1);
+    CHECK(announced[0] > 200ms);
+    CHECK(announced[0] <= 300ms);
+}
