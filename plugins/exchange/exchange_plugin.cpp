@@ -17,6 +17,7 @@
 namespace {
 
 struct Settings {
+    bool enabled = false;
     std::string delegated_user, delegated_password;
     std::string ews_url;
     std::string server_version;
@@ -40,6 +41,8 @@ public:
             .settings_schema(R"json({
   "type": "object",
   "properties": {
+    "enabled": {"type": "boolean", "default": false,
+      "description": "Turns the connector on; the EWS URL and credentials are required only then"},
     "delegated_user": {"type": "string",
       "description": "Exchange login used without OAuth; on Office 365 without impersonation it needs full access to the staff mailboxes (seed: 'Utilisateur délégué')"},
     "delegated_password": {"type": "string", "secret": true,
@@ -67,7 +70,6 @@ public:
     "client_secret": {"type": "string", "secret": true,
       "description": "Client secret of that application, required with use_oauth (seed: 'Client Secret')"}
   },
-  "required": ["ews_url"],
   "additionalProperties": false
 })json");
     }
@@ -76,6 +78,7 @@ public:
 
     void configure(const relais::Json &settings) {
         Settings s;
+        s.enabled = settings->optValue<bool>("enabled", false);
         s.delegated_user = settings->optValue<std::string>("delegated_user", "");
         s.delegated_password = settings->optValue<std::string>("delegated_password", "");
         s.ews_url = settings->optValue<std::string>("ews_url", "");
@@ -89,7 +92,14 @@ public:
         s.client_id = settings->optValue<std::string>("client_id", "");
         s.client_secret = settings->optValue<std::string>("client_secret", "");
 
-        if (s.ews_url.empty()) throw relais::invalid_config("ews_url is required");
+        // A connector nobody enabled needs no settings, and must not fill the log with
+        // complaints about them at every start.
+        if (!s.enabled) {
+            host_.debug("configured (disabled)");
+            settings_.set(std::move(s));
+            return;
+        }
+        if (s.ews_url.empty()) throw relais::invalid_config("ews_url is required when enabled is true");
         std::string host;
         try {
             const Poco::URI uri(s.ews_url);

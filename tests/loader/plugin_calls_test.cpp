@@ -97,6 +97,17 @@ TEST_CASE("calls: the connection test reports its steps; a plugin without one sa
     CHECK(r.status == RELAIS_UNSUPPORTED);
 }
 
+TEST_CASE("calls: a connector nobody enabled needs no settings; enabled, it names what is missing", "[calls]") {
+    for (const auto *name : {"chorus", "sirene", "exchange", "universign", "mindee"}) {
+        INFO(name);
+        Loaded idle(test::built_plugin_dir(), name, name);  // configure with {} must succeed
+    }
+    Loaded exchange(test::built_plugin_dir(), "exchange", "exchange");
+    const auto r = exchange.instance->configure(R"({"enabled":true})");
+    CHECK(r.status == RELAIS_INVALID_CONFIG);
+    CHECK(r.message == "ews_url is required when enabled is true");
+}
+
 TEST_CASE("calls: settings are checked against the schema before configure", "[calls]") {
     test::TempDir dir;
     test::copy_plugin(test::built_plugin_dir(), "diagnostics", dir.path());
