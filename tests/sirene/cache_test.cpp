@@ -18,36 +18,6 @@ namespace {
 
 std::string input(const std::string &id) { return "{\"identifier\":" + json_string(id) + "}"; }
 
-// The host's durable state, in memory: what `relais serve` keeps in its store.
-class MemoryBackend : public host::PluginBackend {
-public:
-    Enqueued enqueue(const std::string &, const std::string &, const std::string &, const std::string &, uint64_t,
-                     uint32_t) override {
-        throw std::invalid_argument("no jobs here");
-    }
-    std::optional<std::string> state_get(const std::string &plugin, const std::string &key) override {
-        std::lock_guard lock(mutex_);
-        const auto it = state_.find(plugin + "/" + key);
-        if (it == state_.end()) return std::nullopt;
-        return it->second;
-    }
-    void state_put(const std::string &plugin, const std::string &key, const std::string &value) override {
-        std::lock_guard lock(mutex_);
-        state_[plugin + "/" + key] = value;
-    }
-    void state_delete(const std::string &plugin, const std::string &key) override {
-        std::lock_guard lock(mutex_);
-        state_.erase(plugin + "/" + key);
-    }
-    std::size_t size() {
-        std::lock_guard lock(mutex_);
-        return state_.size();
-    }
-
-private:
-    std::mutex mutex_;
-    std::map<std::string, std::string> state_;
-};
 
 }  // namespace
 
@@ -103,7 +73,7 @@ TEST_CASE("sirene cache: in the plugin state it survives a restart of the connec
     SireneHarness h(options);
     h.ok("lookup", input("39860733300059"));
     CHECK(h.call("lookup", input("73282932000074")).status == RELAIS_NOT_FOUND);
-    CHECK(backend.size() == 2);
+    CHECK(backend.state_size() == 2);
     const auto stored = backend.state_get("sirene", "lookup/siret:39860733300059");
     REQUIRE(stored);
     CHECK(parse(*stored)->getObject("record")->getValue<std::string>("name") == "BERTRAND GRONDIN");

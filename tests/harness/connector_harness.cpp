@@ -1,0 +1,102 @@
+#include "connector_harness.hpp"
+
+#include "plugin_files.hpp"
+
+#include "connector_settings.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <relais/support/bytes.hpp>
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+namespace relais::test {
+
+Poco::JSON::Object::Ptr parse(const std::string &json) {
+    return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+}
+
+std::string json_string(const std::string &text) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::formatString(text, out);
+    return out.str();
+}
+
+std::string base64(const std::string &bytes) { return support::base64_encode(bytes); }
+
+ConnectorHarness::ConnectorHarness(std::string plugin, ConnectorHarnessOptions options)
+    : plugin_(std::move(plugin)), options_(options), dir_("relais-" + plugin_) {
+    ca_ = std::make_unique<emulator::TestCertificateAuthority>(dir_.path());
+    copy_plugin(built_plugin_dir(), plugin_, dir_ / "plugins");
+}
+
+ConnectorHarness::~ConnectorHarness() {
+    // The instance goes before the registry that loaded its library.
+    instance_.reset();
+    registry_.reset();
+}
+
+void ConnectorHarness::load(const std::string &base_settings, const std::string &overrides) {
+    base_settings_ = base_settings;
+    restart(overrides);
+}
+
+void ConnectorHarness::restart(const std::string &overrides) {
+    instance_.reset();
+    host::ScanOptions scan;
+    scan.backend = options_.backend ? options_.backend : (options_.with_backend ? &backend_ : nullptr);
+    registry_ = std::make_unique<host::PluginRegistry>(host::PluginRegistry::scan(dir_ / "plugins", scan));
+    const auto *plugin = registry_->find(plugin_);
+    REQUIRE(plugin);
+    instance_ = plugin->instance;
+    if (options_.configure) {
+        const auto r = configure(overrides);
+        INFO(r.message);
+        REQUIRE(r.ok());
+    }
+}
+
+std::string ConnectorHarness::settings(const std::string &overrides) const {
+    auto s = parse(base_settings_);
+    if (!s->has("ca_file")) s->set("ca_file", ca_->ca_file().string());
+    const auto extra = parse(overrides);
+    for (const auto &name : extra->getNames()) s->set(name, extra->get(name));
+    const auto resolved = host::resolve_settings(instance_->descriptor(), s);
+    std::ostringstream text;
+    resolved->stringify(text);
+    return text.str();
+}
+
+host::CallResult ConnectorHarness::configure(const std::string &overrides) {
+    return instance_->configure(settings(overrides));
+}
+
+host::CallResult ConnectorHarness::call(const std::string &action, const std::string &input) {
+    return instance_->execute(action, input, "test-call");
+}
+
+Poco::JSON::Object::Ptr ConnectorHarness::ok(const std::string &action, const std::string &input) {
+    const auto r = call(action, input);
+    INFO(action << " " << input.substr(0, 300) << " -> " << r.message);
+    REQUIRE(r.ok());
+    return parse(r.body);
+}
+
+host::CallResult ConnectorHarness::test() { return instance_->test(); }
+
+std::vector<host::CallResult> ConnectorHarness::run_jobs(
+    int max_jobs, const std::function<void(std::chrono::milliseconds)> &before_each) {
+    std::vector<host::CallResult> results;
+    for (int i = 0; i < max_jobs; ++i) {
+        const auto job = backend_.pop();
+        if (!job) break;
+        if (before_each) before_each(std::chrono::milliseconds(job->delay_ms));
+        results.push_back(instance_->execute(job->action, job->input, "job-" + std::to_string(job->id)));
+    }
+    return results;
+}
+
+}  // namespace relais::test
