@@ -54,7 +54,8 @@ using Parameters = std::vector<std::pair<std::string, std::string>>;
 
 // `; name=value` pairs after a header value's first item (RFC 9110 5.6.6). Content-Type values
 // use quoted-pairs (backslash escapes); Content-Disposition's, as form encoders write them, do
-// not: a backslash there is a character of the file name.
+// not: a backslash there is a character of the file name, and %22, %0D, %0A are the escapes
+// (decoded in a token too, so that a value reads the same however it was written).
 Parameters parse_parameters(std::string_view text, bool quoted_pairs, const std::string &what) {
     Parameters out;
     std::size_t i = 0;
@@ -97,6 +98,7 @@ Parameters parse_parameters(std::string_view text, bool quoted_pairs, const std:
             while (i < text.size() && is_tchar(text[i])) ++i;
             if (i == start) refuse(what + ": the parameter " + name + " has an empty or malformed value");
             value = std::string(text.substr(start, i - start));
+            if (!quoted_pairs) value = unescape_form_value(value);
         }
         for (const auto &[n, v] : out)
             if (n == name) refuse(what + ": the parameter " + name + " is given twice");

@@ -117,6 +117,9 @@ TEST_CASE("multipart: the reader takes what RFC 2046 allows around the parts", "
         "preamble\r\n--XyZ  \r\ncontent-disposition: Form-Data; name=\"a\"\r\nX-Other: y\r\n\r\n1\r\n--XyZ-- \r\nepilogue");
     CHECK(read.field("a") == std::optional<std::string>("1"));
     CHECK(read.parts[0].headers.size() == 2);
+    // The escapes read the same in a token as in a quoted string.
+    CHECK(parse_multipart(kType, part("Content-Disposition: form-data; name=a%22b", "1") + "--XyZ--").parts[0].name ==
+          "a\"b");
     CHECK(parse_multipart(kType, body + "--XyZ--").field("a") == std::optional<std::string>("1"));
 }
 
