@@ -1,5 +1,7 @@
 #include <relais/support/classify.hpp>
 
+#include "http_redirect.hpp"
+
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
@@ -125,15 +127,29 @@ Error Classification::to_error(Json detail) const {
     return Error(status == RELAIS_OK ? RELAIS_INTERNAL : status, message, detail, retry_after);
 }
 
+Classification::Applied applied_for_status(int s) {
+    using Applied = Classification::Applied;
+    if (s >= 200 && s <= 299) return Applied::yes;
+    if (s == 500 || s == 502 || s == 504 || s == 303) return Applied::unknown;
+    return Applied::no;
+}
+
+Classification::Applied applied_for(const TransportError &error) {
+    return error.request_sent() ? Classification::Applied::unknown : Classification::Applied::no;
+}
+
 Classification classify(const HttpResponse &response, const ClassifyOptions &options, system_clock::time_point now) {
     Classification c;
     c.http_status = response.status;
+    c.applied = applied_for_status(response.status);
     if (response.ok()) return c;
 
     const auto upstream = (options.describe_body ? options.describe_body : &describe_error_body)(response);
     c.message = (options.what.empty() ? std::string() : options.what + ": ") + "HTTP " +
                 std::to_string(response.status) + (response.reason.empty() ? "" : " " + response.reason) +
                 (upstream.empty() ? "" : " (" + upstream + ")");
+    if (response.status == 401 && !response.refused_credentials.empty())
+        c.message += ": the server refused " + response.refused_credentials;
 
     const auto retry_after = [&]() -> std::optional<milliseconds> {
         if (const auto h = response.header("Retry-After"))
@@ -158,8 +174,22 @@ Classification classify(const HttpResponse &response, const ClassifyOptions &opt
         c.status = RELAIS_NOT_FOUND;
     } else if (s == 400 || s == 422) {
         c.status = options.client_error;
+    } else if (s == 407) {
+        c.status = RELAIS_INVALID_CONFIG;
+        c.message += ": the proxy refused the credentials of the proxy URL";
     } else {
         c.status = RELAIS_PERMANENT;  // other 4xx, and 1xx/3xx a client does not follow
+        if (const auto target = detail::redirect_target(response)) {
+            const auto host = parse_origin(*target).host;
+            if (response.url.empty() || origin_key(*target) == origin_key(response.url))
+                c.message += ": redirected to " + without_query(*target) + ", not followed" +
+                             (response.redirects_followed > 0
+                                  ? " after " + std::to_string(response.redirects_followed) + " redirects"
+                                  : std::string());
+            else
+                c.message += ": redirected to another host (" + host +
+                             "): not followed, credentials are never sent there";
+        }
     }
     return c;
 }
@@ -168,6 +198,7 @@ Classification classify(const TransportError &error, const std::string &what) {
     Classification c;
     c.message = (what.empty() ? std::string() : what + ": ") + error.what();
     c.status = error.kind() == TransportError::Kind::tls_verification ? RELAIS_INVALID_CONFIG : RELAIS_TRANSIENT;
+    c.applied = applied_for(error);
     return c;
 }
 

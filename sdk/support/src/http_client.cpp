@@ -1,5 +1,7 @@
 #include <relais/support/http_client.hpp>
 
+#include "http_client_impl.hpp"
+#include "http_redirect.hpp"
 #include "tls_context.hpp"
 
 #include <Poco/Exception.h>
@@ -12,10 +14,9 @@
 #include <Poco/Net/NetSSL.h>
 #include <Poco/String.h>
 
-#include <atomic>
-#include <map>
-#include <mutex>
-#include <vector>
+#include <relais/plugin.hpp>
+
+#include <algorithm>
 
 namespace relais::support {
 
@@ -94,161 +95,212 @@ Json HttpResponse::json(const std::string &what) const {
 
 namespace {
 
-using Session = Poco::Net::HTTPClientSession;
-using SteadyClock = std::chrono::steady_clock;
-
-struct IdleSession {
-    std::unique_ptr<Session> session;
-    SteadyClock::time_point since;
-};
-
 Poco::Timespan timespan(std::chrono::milliseconds ms) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000); }
 
-// Errors a reused keep-alive connection gives when the server closed it while it was idle.
-bool stale_connection(const Poco::Exception &e) {
+}  // namespace
+
+bool HttpClient::Impl::stale_connection(const Poco::Exception &e) {
     return dynamic_cast<const Poco::Net::NoMessageException *>(&e) ||
            dynamic_cast<const Poco::Net::ConnectionResetException *>(&e) ||
            dynamic_cast<const Poco::Net::ConnectionAbortedException *>(&e) ||
            dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException *>(&e);
 }
 
-std::string where(const Origin &o) { return o.host + ":" + std::to_string(o.port); }
+std::string HttpClient::Impl::where(const Origin &o) const {
+    auto text = o.host + ":" + std::to_string(o.port);
+    if (proxy && proxy->applies_to(o.host)) text += " (through the proxy " + proxy->describe() + ")";
+    return text;
+}
 
-TransportError translate(const Poco::Exception &e, const Origin &o, const std::string &verify_error,
-                         const HttpClientOptions &options) {
+TransportError HttpClient::Impl::translate(const Poco::Exception &e, const Origin &o, bool sent) const {
     using Kind = TransportError::Kind;
+    const auto verify_error = detail::take_verify_error();
     const auto &host = o.host;
+    const auto fail = [&](Kind kind, const std::string &message) { return TransportError(kind, host, message, sent); };
     if (dynamic_cast<const Poco::TimeoutException *>(&e))
-        return {Kind::timeout, host,
-                "no answer from " + where(o) + " in time (connect timeout " +
-                    std::to_string(options.connect_timeout.count()) + " ms, read timeout " +
-                    std::to_string(options.read_timeout.count()) + " ms)"};
+        return fail(Kind::timeout, (sent ? "no answer from " : "no connection to ") + where(o) +
+                                       " in time (connect timeout " + std::to_string(options.connect_timeout.count()) +
+                                       " ms, read timeout " + std::to_string(options.read_timeout.count()) + " ms)");
     if (dynamic_cast<const Poco::Net::CertificateValidationException *>(&e))
-        return {Kind::tls_verification, host,
-                "certificate verification failed for host " + host + ": " +
-                    (verify_error.empty() ? "the certificate is not valid for this host name (" + e.message() + ")"
-                                          : verify_error)};
+        return fail(Kind::tls_verification,
+                    "certificate verification failed for host " + host + ": " +
+                        (verify_error.empty() ? "the certificate is not valid for this host name (" + e.message() + ")"
+                                              : verify_error));
     if (dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException *>(&e))
-        return {Kind::reset, host, "the TLS connection to " + where(o) + " was closed unexpectedly"};
+        return fail(Kind::reset, "the TLS connection to " + where(o) + " was closed unexpectedly");
     if (dynamic_cast<const Poco::Net::SSLException *>(&e)) {
         if (!verify_error.empty() || e.message().find("certificate verify failed") != std::string::npos)
-            return {Kind::tls_verification, host,
-                    "certificate verification failed for host " + host + ": " +
-                        (verify_error.empty() ? e.message() : verify_error)};
+            return fail(Kind::tls_verification, "certificate verification failed for host " + host + ": " +
+                                                    (verify_error.empty() ? e.message() : verify_error));
         // OpenSSL 3 reports a peer that vanished mid-connection as "unexpected eof": a reset,
         // not a handshake problem (the request may have been taken).
         if (e.message().find("unexpected eof") != std::string::npos)
-            return {Kind::reset, host, "the TLS connection to " + where(o) + " was closed unexpectedly (" + e.message() + ")"};
-        return {Kind::tls, host, "TLS failure with " + where(o) + ": " + e.displayText()};
+            return fail(Kind::reset, "the TLS connection to " + where(o) + " was closed unexpectedly (" + e.message() + ")");
+        return fail(Kind::tls, "TLS failure with " + where(o) + ": " + e.displayText());
     }
     if (dynamic_cast<const Poco::Net::ConnectionRefusedException *>(&e))
-        return {Kind::connect_failed, host, "connection refused by " + where(o)};
+        return fail(Kind::connect_failed, "connection refused by " + where(o));
     if (dynamic_cast<const Poco::Net::DNSException *>(&e))
-        return {Kind::dns, host, "the host name " + host + " cannot be resolved (" + e.displayText() + ")"};
+        return fail(Kind::dns, "the host name " + host + " cannot be resolved (" + e.displayText() + ")");
     if (dynamic_cast<const Poco::Net::ConnectionResetException *>(&e) ||
         dynamic_cast<const Poco::Net::ConnectionAbortedException *>(&e))
-        return {Kind::reset, host, "the connection to " + where(o) + " was reset"};
+        return fail(Kind::reset, "the connection to " + where(o) + " was reset" +
+                                     (sent ? "" : " before the request was sent in full"));
     if (dynamic_cast<const Poco::Net::NoMessageException *>(&e))
-        return {Kind::reset, host, "the connection to " + where(o) + " was closed without an answer"};
+        return fail(Kind::reset, "the connection to " + where(o) + " was closed without an answer");
+    // Poco refuses a tunnel the proxy did not open with an HTTPException from connect().
+    if (dynamic_cast<const Poco::Net::HTTPException *>(&e) && !sent && proxy && proxy->applies_to(host))
+        return fail(Kind::connect_failed, "the proxy " + proxy->describe() + " did not open a tunnel to " + host + ":" +
+                                              std::to_string(o.port) + " (" + e.displayText() + ")");
     if (dynamic_cast<const Poco::Net::NetException *>(&e))
-        return {Kind::connect_failed, host, "network failure with " + where(o) + ": " + e.displayText()};
+        return fail(Kind::connect_failed, "network failure with " + where(o) + ": " + e.displayText());
     if (dynamic_cast<const Poco::IOException *>(&e))
-        return {Kind::reset, host, "I/O failure with " + where(o) + ": " + e.displayText()};
-    return {Kind::other, host, "failure talking to " + where(o) + ": " + e.displayText()};
+        return fail(Kind::reset, "I/O failure with " + where(o) + ": " + e.displayText());
+    return fail(Kind::other, "failure talking to " + where(o) + ": " + e.displayText());
 }
 
-}  // namespace
-
-struct HttpClient::Impl {
-    HttpClientOptions options;
-    Poco::Net::Context::Ptr tls;
-    std::atomic<std::size_t> opened{0};
-    std::mutex mutex;
-    std::map<std::string, std::vector<IdleSession>> idle;
-
-    std::unique_ptr<Session> acquire(const Origin &origin, bool may_reuse, bool &reused) {
-        if (may_reuse) {
-            std::lock_guard lock(mutex);
-            auto &pool = idle[origin.key()];
-            const auto now = SteadyClock::now();
-            while (!pool.empty()) {
-                IdleSession s = std::move(pool.back());
-                pool.pop_back();
-                if (now - s.since < options.keep_alive_idle) {
-                    reused = true;
-                    return std::move(s.session);
-                }
-                // Too old: the server has probably closed it; the others are older still.
-                pool.clear();
-            }
-        }
-        reused = false;
-        std::unique_ptr<Session> session;
-        if (origin.scheme == "https")
-            session = std::make_unique<Poco::Net::HTTPSClientSession>(origin.host, origin.port, tls);
-        else
-            session = std::make_unique<Session>(origin.host, origin.port);
-        // Poco's TLS socket waits up to the receive timeout twice before giving up on a read:
-        // once in recv(), then once more polling before it retries SSL_read. Half of it each
-        // keeps the wait within read_timeout, as over plain HTTP.
-        const auto receive = origin.scheme == "https"
-                                 ? std::max(std::chrono::milliseconds(1), options.read_timeout / 2)
-                                 : options.read_timeout;
-        session->setTimeout(timespan(options.connect_timeout), timespan(options.read_timeout), timespan(receive));
-        session->setKeepAlive(true);
-        session->setKeepAliveTimeout(timespan(options.keep_alive_idle));
-        opened.fetch_add(1, std::memory_order_relaxed);
-        return session;
-    }
-
-    void release(const Origin &origin, std::unique_ptr<Session> session) {
+std::unique_ptr<HttpClient::Impl::Session> HttpClient::Impl::acquire(const Origin &origin, bool may_reuse, bool &reused) {
+    if (may_reuse) {
         std::lock_guard lock(mutex);
         auto &pool = idle[origin.key()];
-        if (pool.size() < options.max_idle_per_origin) pool.push_back({std::move(session), SteadyClock::now()});
+        const auto now = SteadyClock::now();
+        while (!pool.empty()) {
+            IdleSession s = std::move(pool.back());
+            pool.pop_back();
+            if (now - s.since < options.keep_alive_idle) {
+                reused = true;
+                return std::move(s.session);
+            }
+            // Too old: the server has probably closed it; the others are older still.
+            pool.clear();
+        }
     }
+    reused = false;
+    std::unique_ptr<Session> session;
+    if (origin.scheme == "https")
+        session = std::make_unique<Poco::Net::HTTPSClientSession>(origin.host, origin.port, tls);
+    else
+        session = std::make_unique<Session>(origin.host, origin.port);
+    // Always set: without it a session takes Poco's process-wide proxy configuration.
+    session->setProxyConfig(proxy ? proxy->config_for(origin.host) : Session::ProxyConfig{});
+    // Poco's TLS socket waits up to the receive timeout twice before giving up on a read:
+    // once in recv(), then once more polling before it retries SSL_read. Half of it each
+    // keeps the wait within read_timeout, as over plain HTTP.
+    const auto receive = origin.scheme == "https"
+                             ? std::max(std::chrono::milliseconds(1), options.read_timeout / 2)
+                             : options.read_timeout;
+    session->setTimeout(timespan(options.connect_timeout), timespan(options.read_timeout), timespan(receive));
+    session->setKeepAlive(true);
+    session->setKeepAliveTimeout(timespan(options.keep_alive_idle));
+    opened.fetch_add(1, std::memory_order_relaxed);
+    return session;
+}
 
-    HttpResponse exchange(Session &session, const Origin &origin, const HttpRequest &request, bool &keep_alive) {
-        Poco::Net::HTTPRequest out(request.method, origin.target, Poco::Net::HTTPMessage::HTTP_1_1);
-        out.setKeepAlive(true);
-        bool has_agent = false;
-        for (const auto &[name, value] : request.headers) {
-            out.add(name, value);
-            if (Poco::icompare(name, "User-Agent") == 0) has_agent = true;
-        }
-        if (!has_agent && !options.user_agent.empty()) out.set("User-Agent", options.user_agent);
-        const bool with_body = !request.body.empty() || !request.content_type.empty() || request.method == "POST" ||
-                               request.method == "PUT" || request.method == "PATCH";
-        if (with_body) {
-            out.setContentType(request.content_type.empty() ? "application/octet-stream" : request.content_type);
-            out.setContentLength(static_cast<std::streamsize>(request.body.size()));
-        }
-        auto &body_out = session.sendRequest(out);
-        if (with_body) body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+void HttpClient::Impl::release(const Origin &origin, std::unique_ptr<Session> session) {
+    std::lock_guard lock(mutex);
+    auto &pool = idle[origin.key()];
+    if (pool.size() < options.max_idle_per_origin) pool.push_back({std::move(session), SteadyClock::now()});
+}
 
-        Poco::Net::HTTPResponse in;
-        auto &body_in = session.receiveResponse(in);
-        HttpResponse response;
-        response.status = static_cast<int>(in.getStatus());
-        response.reason = in.getReason();
-        for (const auto &[name, value] : in) response.headers.emplace_back(name, value);
-        char buffer[16384];
-        while (body_in.read(buffer, sizeof(buffer)) || body_in.gcount() > 0) {
-            response.body.append(buffer, static_cast<std::size_t>(body_in.gcount()));
-            if (response.body.size() > options.max_body_bytes)
-                throw TransportError(TransportError::Kind::other, origin.host,
-                                     "the answer of " + where(origin) + " is larger than " +
-                                         std::to_string(options.max_body_bytes) + " bytes");
-        }
-        if (body_in.bad())
-            throw TransportError(TransportError::Kind::reset, origin.host,
-                                 "the answer of " + where(origin) + " was cut short");
-        keep_alive = in.getKeepAlive();
-        return response;
+HttpResponse HttpClient::Impl::exchange(Session &session, const Origin &origin, const Leg &leg, bool &keep_alive,
+                                        bool &sent) {
+    const HttpRequest &request = leg.request;
+    sent = false;
+    Poco::Net::HTTPRequest out(request.method, origin.target, Poco::Net::HTTPMessage::HTTP_1_1);
+    out.setKeepAlive(true);
+    bool has_agent = false;
+    for (const auto &[name, value] : request.headers) {
+        out.add(name, value);
+        if (Poco::icompare(name, "User-Agent") == 0) has_agent = true;
     }
-};
+    if (!has_agent && !options.user_agent.empty()) out.set("User-Agent", options.user_agent);
+    if (leg.authorization) out.set("Authorization", *leg.authorization);
+    const bool with_body = !request.body.empty() || !request.content_type.empty() || request.method == "POST" ||
+                           request.method == "PUT" || request.method == "PATCH";
+    const bool body_now = with_body && !leg.without_body;
+    if (with_body) {
+        out.setContentType(request.content_type.empty() ? "application/octet-stream" : request.content_type);
+        out.setContentLength(static_cast<std::streamsize>(body_now ? request.body.size() : 0));
+    }
+    // Connects first (TLS handshake, proxy tunnel): a failure there is before sending.
+    auto &body_out = session.sendRequest(out);
+    if (body_now) body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    body_out.flush();
+    // Poco keeps a write failure for receiveResponse() to throw; until then the stream only
+    // turns bad. Either way the server did not get the whole request.
+    sent = body_out.good() && session.networkException() == nullptr;
+
+    Poco::Net::HTTPResponse in;
+    auto &body_in = session.receiveResponse(in);
+    HttpResponse response;
+    response.status = static_cast<int>(in.getStatus());
+    response.reason = in.getReason();
+    response.url = request.url;
+    for (const auto &[name, value] : in) response.headers.emplace_back(name, value);
+    char buffer[16384];
+    while (body_in.read(buffer, sizeof(buffer)) || body_in.gcount() > 0) {
+        response.body.append(buffer, static_cast<std::size_t>(body_in.gcount()));
+        if (response.body.size() > options.max_body_bytes)
+            throw TransportError(TransportError::Kind::other, origin.host,
+                                 "the answer of " + where(origin) + " is larger than " +
+                                     std::to_string(options.max_body_bytes) + " bytes",
+                                 sent);
+    }
+    if (body_in.bad())
+        throw TransportError(TransportError::Kind::reset, origin.host, "the answer of " + where(origin) + " was cut short",
+                             sent);
+    keep_alive = in.getKeepAlive();
+    return response;
+}
+
+HttpResponse HttpClient::Impl::transmit(const Origin &origin, const HttpRequest &request,
+                                        const std::optional<std::string> &authorization) {
+    const bool idempotent = request.is_idempotent();
+    for (int retry = 0;; ++retry) {
+        detail::take_verify_error();  // a stale reason from an earlier handshake must not be reported
+        Attempt attempt;
+        auto session = acquire(origin, idempotent, attempt.reused);
+        try {
+            bool keep_alive = false;
+            HttpResponse response = exchange(*session, origin, {request, authorization}, keep_alive, attempt.sent);
+            if (keep_alive) release(origin, std::move(session));
+            return response;
+        } catch (const TransportError &) {
+            throw;
+        } catch (const Poco::Exception &e) {
+            session.reset();
+            // A kept-alive connection the server closed meanwhile: once more on a new one.
+            if (attempt.reused && idempotent && retry == 0 && stale_connection(e)) continue;
+            throw translate(e, origin, attempt.sent);
+        } catch (const std::exception &e) {
+            throw TransportError(TransportError::Kind::other, origin.host,
+                                 "failure talking to " + where(origin) + ": " + e.what(), attempt.sent);
+        }
+    }
+}
 
 HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->options = std::move(options);
+    const auto &credentials = impl_->options.credentials;
+    if (credentials.kind != Credentials::Kind::none) {
+        if (credentials.origin.empty())
+            throw invalid_config("HTTP credentials need the origin they belong to (credentials.origin, "
+                                 "scheme://host[:port]): without it they would go to any host");
+        try {
+            const Origin o = parse_origin(credentials.origin);
+            if (o.target != "/") throw std::invalid_argument("it has a path");
+            impl_->credentials_origin = origin_key(credentials.origin);
+        } catch (const std::invalid_argument &e) {
+            throw invalid_config("the credentials' origin " + without_query(credentials.origin) +
+                                 " is not scheme://host[:port] (" + e.what() + ")");
+        }
+        if (credentials.kind == Credentials::Kind::bearer && !credentials.bearer)
+            throw invalid_config("bearer credentials need the function that gives the Authorization value");
+        if ((credentials.kind == Credentials::Kind::basic || credentials.kind == Credentials::Kind::ntlm) &&
+            credentials.username.empty())
+            throw invalid_config("HTTP credentials for " + impl_->credentials_origin + " have no user name");
+    }
+    if (!impl_->options.proxy.url.empty()) impl_->proxy.emplace(impl_->options.proxy);
     impl_->tls = detail::make_client_context(impl_->options);
 }
 
@@ -262,29 +314,16 @@ HttpClient::~HttpClient() {
 }
 
 HttpResponse HttpClient::send(const HttpRequest &request) {
-    const Origin origin = parse_origin(request.url);
-    for (int attempt = 0;; ++attempt) {
-        detail::take_verify_error();  // a stale reason from an earlier handshake must not be reported
-        bool reused = false;
-        const bool idempotent = request.is_idempotent();
-        auto session = impl_->acquire(origin, idempotent, reused);
-        try {
-            bool keep_alive = false;
-            HttpResponse response = impl_->exchange(*session, origin, request, keep_alive);
-            if (keep_alive) impl_->release(origin, std::move(session));
-            return response;
-        } catch (const TransportError &) {
-            throw;
-        } catch (const Poco::Exception &e) {
-            const auto verify_error = detail::take_verify_error();
-            session.reset();
-            // A kept-alive connection the server closed meanwhile: once more on a new one.
-            if (reused && idempotent && attempt == 0 && stale_connection(e)) continue;
-            throw translate(e, origin, verify_error, impl_->options);
-        } catch (const std::exception &e) {
-            throw TransportError(TransportError::Kind::other, origin.host,
-                                 "failure talking to " + where(origin) + ": " + e.what());
-        }
+    HttpRequest current = request;
+    for (int followed = 0;; ++followed) {
+        const Origin origin = parse_origin(current.url);
+        HttpResponse response = impl_->send_authenticated(origin, current);
+        response.url = current.url;
+        response.redirects_followed = followed;
+        // Judged on the request as it now is: after a 303 it is a GET.
+        auto next = detail::follow(current, response);
+        if (!next) return response;
+        current = std::move(*next);
     }
 }
 
