@@ -23,6 +23,12 @@ HttpResponse answer(int status, std::string body = "", Fields headers = {}) {
 // 2024-09-10 13:24:25 UTC, the Date of a recorded INSEE answer.
 const system_clock::time_point kNow = system_clock::time_point(milliseconds(1725974665000));
 
+ClassifyOptions doing(std::string what) {
+    ClassifyOptions o;
+    o.what = std::move(what);
+    return o;
+}
+
 }  // namespace
 
 TEST_CASE("support classify: each HTTP status maps to its error class", "[support][classify]") {
@@ -132,4 +138,40 @@ TEST_CASE("support classify: an emulator's over-quota answer is rate_limited wit
     CHECK(c.status == RELAIS_RATE_LIMITED);
     CHECK(c.retry_after == seconds(1));
     CHECK_THAT(c.message, Catch::Contains("too many requests per second"));
+}
+
+TEST_CASE("support classify: whether the request was applied, as the Chorus deposits need it", "[support][classify]") {
+    using Applied = Classification::Applied;
+    // Statuses: 2xx yes; 500, 502, 504 (maybe from behind a gateway) and 303 unknown; the rest no.
+    for (int s : {200, 201, 202, 204}) CHECK(classify(answer(s)).applied == Applied::yes);
+    for (int s : {500, 502, 504, 303}) {
+        CHECK(classify(answer(s)).applied == Applied::unknown);
+        CHECK(classify(answer(s)).uncertain());
+    }
+    for (int s : {100, 301, 302, 307, 308, 400, 401, 403, 404, 408, 409, 413, 422, 429, 501, 503, 505})
+        CHECK(classify(answer(s)).applied == Applied::no);
+
+    // Failures built without saying whether the request went: the Chorus reading. Refused,
+    // DNS and TLS are "not sent"; timeout, reset and other "uncertain".
+    using Kind = TransportError::Kind;
+    for (auto kind : {Kind::connect_failed, Kind::dns, Kind::tls_verification, Kind::tls})
+        CHECK(classify(TransportError(kind, "h", "x")).applied == Applied::no);
+    for (auto kind : {Kind::timeout, Kind::reset, Kind::other})
+        CHECK(classify(TransportError(kind, "h", "x")).applied == Applied::unknown);
+    // Knowing it went or not decides.
+    CHECK(classify(TransportError(Kind::timeout, "h", "connect timeout", false)).applied == Applied::no);
+    CHECK(classify(TransportError(Kind::reset, "h", "reset while sending", false)).applied == Applied::no);
+    CHECK(classify(TransportError(Kind::tls, "h", "alert after the request", true)).uncertain());
+}
+
+TEST_CASE("support classify: a redirect names where it led; another host is said to be one", "[support][classify]") {
+    auto r = answer(302, "", {{"Location", "https://login.example.net/sso?ticket=1"}});
+    r.url = "https://api.example.org/v1/report";
+    auto c = classify(r, doing("report"));
+    CHECK(c.status == RELAIS_PERMANENT);
+    CHECK(c.message == "report: HTTP 302: redirected to another host (login.example.net): not followed, "
+                       "credentials are never sent there");
+    r.headers = {{"Location", "/v2/report"}};
+    CHECK(classify(r).message == "HTTP 302: redirected to https://api.example.org/v2/report, not followed");
+    CHECK(classify(answer(407)).status == RELAIS_INVALID_CONFIG);
 }
