@@ -59,11 +59,6 @@ Json page_block(int page, int size) {
     return p;
 }
 
-// parametresRetour.pages, or 1 when absent.
-int64_t pages_of(const Json &answer) {
-    return integer_at(object_at(answer, "parametresRetour"), "pages").value_or(1);
-}
-
 Json invoice_summary(const Json &item) {
     Json o = new Poco::JSON::Object;
     copy(item, "identifiantFactureCPP", o, "invoice_id");
@@ -88,7 +83,55 @@ Json invoice_summary(const Json &item) {
     return o;
 }
 
+// codeRetour values meaning "the search found nothing". 20000 (TRA_MSG_00.015, "La recherche
+// n'a retourné aucun résultat") is what Pastell sees; 20007 (GFT_MSG_01.075) is the same answer
+// from the facturesTravaux searches. Which searches use which is not documented, so all of
+// them read both.
+bool means_no_result(int64_t code) { return code == 20000 || code == 20007; }
+
+Json answer_detail(const Answer &answer) {
+    Json detail = new Poco::JSON::Object;
+    detail->set("http_status", answer.http_status);
+    if (answer.code != 0) detail->set("codeRetour", answer.code);
+    if (!answer.libelle.empty()) detail->set("libelle", answer.libelle);
+    return detail;
+}
+
 }  // namespace
+
+Queries::SearchPage read_search_answer(const Answer &answer, const char *list_name, const std::string &what) {
+    // "No result" comes as 200 + codeRetour 0 with an empty or absent list, as 200 + 20000
+    // (with or without a list), or as 400 + 20000 (business codes sometimes come as 400).
+    const bool no_result = means_no_result(answer.code);
+    if (!no_result && (answer.code != 0 || answer.http_status != 200))
+        throw permanent(what + " refused by Chorus Pro: " + answer.libelle + " (HTTP " +
+                            std::to_string(answer.http_status) + ", codeRetour " + std::to_string(answer.code) + ")",
+                        answer_detail(answer));
+    if (!answer.body) throw transient(what + ": empty answer (HTTP " + std::to_string(answer.http_status) + ")");
+    const auto &body = answer.body;
+    const auto list = array_at(body, list_name);
+    if (!list && body->has(list_name) && !body->isNull(list_name))
+        throw transient(what + ": the answer's " + list_name + " is not a list");
+    const auto paging = object_at(body, "parametresRetour");
+    Queries::SearchPage page;
+    page.items = new Poco::JSON::Array;
+    page.total = integer_at(paging, "total");
+    // A list beside a "no result" code is read all the same: an invoice it shows exists, and
+    // must not be deposited a second time.
+    for (std::size_t i = 0; list && i < list->size(); ++i)
+        if (const auto item = object_in(list, i)) page.items->add(item);
+    if (no_result) return page;  // pages stays 1: nothing further to ask for
+    if (!list && page.total.value_or(0) > 0)
+        throw transient(what + ": the answer counts " + std::to_string(*page.total) + " result(s) but has no " +
+                        list_name);
+    page.pages = integer_at(paging, "pages").value_or(1);
+    return page;
+}
+
+Queries::SearchPage Queries::search_page(const std::string &path, const Json &request, const char *list_name,
+                                         const Call &call, const std::string &what) {
+    return read_search_answer(api_->post_envelope(path, request, call, what), list_name, what);
+}
 
 Json Queries::flux_report(const std::string &flux_number, const Call &call) {
     Json request = new Poco::JSON::Object;
@@ -183,19 +226,19 @@ Json Queries::invoices(const Json &criteria, int page_size, int max_results, con
         if (call.cancelled()) throw transient("search_invoices: stopped after page " + std::to_string(page - 1));
         Json request = support::deep_copy(criteria);
         request->set("rechercheFactureParFournisseur", page_block(page, page_size));
-        const auto r = api_->post("factures/v1/rechercher/fournisseur", request, call,
-                                  "Chorus Pro rechercher/fournisseur (page " + std::to_string(page) + ")");
-        pages = pages_of(r);
-        total = integer_at(object_at(r, "parametresRetour"), "total").value_or(total);
-        const auto list = array_at(r, "listeFactures");
-        for (std::size_t i = 0; list && i < list->size(); ++i) {
+        const auto r = search_page("factures/v1/rechercher/fournisseur", request, "listeFactures", call,
+                                   "Chorus Pro rechercher/fournisseur (page " + std::to_string(page) + ")");
+        pages = r.pages;
+        total = r.total.value_or(total);
+        const auto &list = r.items;
+        for (std::size_t i = 0; i < list->size(); ++i) {
             if (static_cast<int>(found->size()) >= max_results) {
                 truncated = true;
                 break;
             }
-            if (const auto item = object_in(list, i)) found->add(invoice_summary(item));
+            found->add(invoice_summary(object_in(list, i)));
         }
-        if (truncated || !list || list->size() == 0) break;
+        if (truncated || list->size() == 0) break;
     }
     Json o = new Poco::JSON::Object;
     o->set("invoices", found);
@@ -236,12 +279,10 @@ Json Queries::structure_by_siret(const std::string &siret, const Call &call) {
     request->set("restreindreStructuresPrivees", false);
     request->set("parametres", page_block(1, 10));
     const std::string what = "Chorus Pro structures/rechercher of SIRET " + siret;
-    const auto answer = api_->post_envelope("structures/v1/rechercher", request, call, what);
-    const auto list = array_at(answer.body, "listeStructures");
-    if (answer.code == 20000 || !list || list->size() == 0)
+    const auto list = search_page("structures/v1/rechercher", request, "listeStructures", call, what).items;
+    if (list->size() == 0)
         throw not_found("no Chorus Pro structure has SIRET " + siret +
                         ": the customer does not receive invoices on Chorus Pro under this number");
-    if (answer.code != 0) throw permanent(what + " refused: " + answer.libelle);
     // Several answers (an old closed entry beside the live one): the active one wins.
     Json chosen;
     for (std::size_t i = 0; i < list->size(); ++i) {
@@ -306,14 +347,13 @@ Json Queries::list_services(const Json &input, const Call &call) {
         Json request = new Poco::JSON::Object;
         request->set("idStructure", id);
         request->set("parametresRechercherServicesStructure", page_block(page, page_size));
-        const auto r = api_->post("structures/v1/rechercher/services", request, call,
-                                  "Chorus Pro rechercher/services of structure " + std::to_string(id) + " (page " +
-                                      std::to_string(page) + ")");
-        pages = pages_of(r);
-        const auto list = array_at(r, "listeServices");
-        for (std::size_t i = 0; list && i < list->size(); ++i) {
+        const auto r = search_page("structures/v1/rechercher/services", request, "listeServices", call,
+                                   "Chorus Pro rechercher/services of structure " + std::to_string(id) + " (page " +
+                                       std::to_string(page) + ")");
+        pages = r.pages;
+        const auto &list = r.items;
+        for (std::size_t i = 0; i < list->size(); ++i) {
             const auto s = object_in(list, i);
-            if (!s) continue;
             Json x = new Poco::JSON::Object;
             copy(s, "idService", x, "service_id");
             copy(s, "codeService", x, "code");
@@ -326,7 +366,7 @@ Json Queries::list_services(const Json &input, const Call &call) {
             x->set("public_entities_only", string_at(s, "codeService").value_or("") == "FACTURES_PUBLIQUES");
             services->add(x);
         }
-        if (!list || list->size() == 0) break;
+        if (list->size() == 0) break;
     }
     Json o = new Poco::JSON::Object;
     o->set("structure_id", id);

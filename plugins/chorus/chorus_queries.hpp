@@ -6,7 +6,11 @@
 
 #include "chorus_api.hpp"
 
+#include <Poco/JSON/Array.h>
+
+#include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace relais::chorus {
 
@@ -34,8 +38,24 @@ public:
     // The idStructureCPP of a SIRET, with the structure's summary; not_found when none.
     Json structure_by_siret(const std::string &siret, const Call &call);
 
+    // One page of a search (rechercher/fournisseur, structures/rechercher, rechercher/services):
+    // its items and paging. Chorus Pro says "no result" in more than one way (see
+    // read_search_answer); every form reads as no item.
+    struct SearchPage {
+        Poco::JSON::Array::Ptr items;  // never null; empty for no result
+        int64_t pages = 1;             // parametresRetour.pages (1 when absent or no result)
+        std::optional<int64_t> total;  // parametresRetour.total when given
+    };
+    SearchPage search_page(const std::string &path, const Json &request, const char *list_name, const Call &call,
+                           const std::string &what);
+
 private:
     std::shared_ptr<ChorusApi> api_;
 };
+
+// Reads an answer to a search: items from `list_name`, or none when Chorus Pro said there is
+// no result. Throws permanent for any other refusal, transient for an answer that contradicts
+// itself (a total but no list, a list that is not an array).
+Queries::SearchPage read_search_answer(const Answer &answer, const char *list_name, const std::string &what);
 
 }  // namespace relais::chorus
