@@ -164,6 +164,18 @@ struct Chorus {
         return b;
     }
 
+    // A search that found nothing, answered as the reference documents it: 200, codeRetour
+    // 20000, TRA_MSG_00.015, and no list at all.
+    bool finds_nothing(const std::string &path, const std::string &body, const char *list_name) {
+        const auto r = post(path, body);
+        INFO(path << " answered " << r.status << " " << r.body);
+        REQUIRE(r.status == 200);
+        const auto b = parse(r.body);
+        CHECK(b->getValue<std::string>("libelle").rfind("TRA_MSG_00.015", 0) == 0);
+        CHECK_FALSE(b->has(list_name));
+        return b->getValue<int>("codeRetour") == 20000;
+    }
+
     std::string deposit_body(const std::string &file, const std::string &name, const std::string &syntax) {
         return json({{"fichierFlux", base64(file)}, {"nomFichier", name}, {"syntaxeFlux", syntax}, {"avecSignature", false}});
     }
@@ -413,6 +425,10 @@ TEST_CASE("chorus emulator: a flux moves through IN_RECU and IN_EN_COURS_TRAITEM
     const auto find = [&] {
         return api.ok("/cpro/factures/v1/rechercher/fournisseur", json({{"numeroFluxDepot", number}}));
     };
+    const auto finds_nothing = [&] {
+        return api.finds_nothing("/cpro/factures/v1/rechercher/fournisseur", json({{"numeroFluxDepot", number}}),
+                                 "listeFactures");
+    };
 
     auto report = api.report(number);
     CHECK(report->getValue<std::string>("libelle") == "TRA_MSG_00.000");
@@ -421,13 +437,13 @@ TEST_CASE("chorus emulator: a flux moves through IN_RECU and IN_EN_COURS_TRAITEM
     CHECK(report->getValue<std::string>("nomFichier") == "FSO1110A_CPP001_" + number);
     CHECK(report->getValue<std::string>("dateDepotFlux") == "2026-03-02T11:00:00.000+01:00");
     CHECK_FALSE(report->has("listeErreurDP"));
-    CHECK(find()->getArray("listeFactures")->size() == 0);
+    CHECK(finds_nothing());
 
     api.advance(10s);
     report = api.report(number);
     CHECK(report->getValue<std::string>("etatCourantDepotFlux") == "IN_EN_COURS_TRAITEMENT_CPP");
     CHECK(report->getValue<std::string>("dateHeureEtatCourantFlux") == "2026-03-02T11:00:10.000+01:00");
-    CHECK(find()->getArray("listeFactures")->size() == 0);
+    CHECK(finds_nothing());
 
     api.advance(20s);
     report = api.report(number);
@@ -527,9 +543,8 @@ TEST_CASE("chorus emulator: each business problem ends the flux IN_REJETE with a
         CHECK(error->getValue<std::string>("numeroDP") == "FA-2026-0001");
         CHECK(all_dp_labels(report).find(expected) != std::string::npos);
         // A rejected flux makes no invoice.
-        CHECK(api.ok("/cpro/factures/v1/rechercher/fournisseur", json({{"numeroFluxDepot", number}}))
-                  ->getArray("listeFactures")
-                  ->size() == 0);
+        CHECK(api.finds_nothing("/cpro/factures/v1/rechercher/fournisseur", json({{"numeroFluxDepot", number}}),
+                                "listeFactures"));
         return error;
     };
 
@@ -671,7 +686,8 @@ TEST_CASE("chorus emulator: an unknown flux, or another account's, is codeRetour
     other.body = "{}";
     r = api.http.send(other);
     REQUIRE(r.status == 200);
-    CHECK(parse(r.body)->getArray("listeFactures")->size() == 0);
+    CHECK(parse(r.body)->getValue<int>("codeRetour") == 20000);
+    CHECK_FALSE(parse(r.body)->has("listeFactures"));
     CHECK(api.ok("/cpro/factures/v1/rechercher/fournisseur", "{}")->getArray("listeFactures")->size() == 1);
 
     auto strict = unlimited();
@@ -727,17 +743,16 @@ TEST_CASE("chorus emulator: rechercher/fournisseur pages 23 invoices by 10, and 
     CHECK(b->getArray("listeFactures")->getObject(0)->getValue<std::string>("numeroFluxDepot") == fluxes[6]);
     Poco::JSON::Array::Ptr statuses = new Poco::JSON::Array;
     statuses->add("MISE_A_DISPOSITION");
-    CHECK(api.ok("/cpro/factures/v1/rechercher/fournisseur", json({{"statutCourant", statuses}}))
-              ->getObject("parametresRetour")->getValue<int>("total") == 0);
+    CHECK(api.finds_nothing("/cpro/factures/v1/rechercher/fournisseur", json({{"statutCourant", statuses}}),
+                            "listeFactures"));
     statuses->add("DEPOSEE");
     CHECK(api.ok("/cpro/factures/v1/rechercher/fournisseur", json({{"statutCourant", statuses}}))
               ->getObject("parametresRetour")->getValue<int>("total") == 23);
     CHECK(api.ok("/cpro/factures/v1/rechercher/fournisseur",
                  json({{"periodeDateDepotDu", "2026-03-02"}, {"periodeDateDepotAu", "2026-03-02"}}))
               ->getObject("parametresRetour")->getValue<int>("total") == 23);
-    b = api.ok("/cpro/factures/v1/rechercher/fournisseur", json({{"periodeDateDepotDu", "2026-03-03"}}));
-    CHECK(b->getArray("listeFactures")->size() == 0);
-    CHECK(paging(b, "total") == 0);
+    CHECK(api.finds_nothing("/cpro/factures/v1/rechercher/fournisseur", json({{"periodeDateDepotDu", "2026-03-03"}}),
+                            "listeFactures"));
     CHECK(api.post("/cpro/factures/v1/rechercher/fournisseur", json({{"periodeDateDepotDu", "02/03/2026"}})).status == 400);
 }
 
@@ -745,7 +760,7 @@ TEST_CASE("chorus emulator: structures are found by SIRET, private ones hidden u
           "flags",
           "[chorus][emulator]") {
     Chorus api;
-    const auto search = [&](const std::string &siret, std::optional<bool> restrict_private = std::nullopt) {
+    const auto body_for = [](const std::string &siret, std::optional<bool> restrict_private) {
         Json structure = new Poco::JSON::Object;
         structure->set("identifiantStructure", siret);
         structure->set("typeIdentifiantStructure", "SIRET");
@@ -754,7 +769,13 @@ TEST_CASE("chorus emulator: structures are found by SIRET, private ones hidden u
         if (restrict_private) body->set("restreindreStructuresPrivees", *restrict_private);
         std::ostringstream text;
         body->stringify(text);
-        return api.ok("/cpro/structures/v1/rechercher", text.str());
+        return text.str();
+    };
+    const auto search = [&](const std::string &siret, std::optional<bool> restrict_private = std::nullopt) {
+        return api.ok("/cpro/structures/v1/rechercher", body_for(siret, restrict_private));
+    };
+    const auto none = [&](const std::string &siret, std::optional<bool> restrict_private = std::nullopt) {
+        return api.finds_nothing("/cpro/structures/v1/rechercher", body_for(siret, restrict_private), "listeStructures");
     };
     auto b = search(kServiceCodeBuyerSiret);
     CHECK(b->getValue<std::string>("libelle") == "TRA_MSG_00.000");
@@ -766,14 +787,11 @@ TEST_CASE("chorus emulator: structures are found by SIRET, private ones hidden u
     CHECK(list->getObject(0)->getValue<std::string>("typeIdentifiantStructure") == "SIRET");
     CHECK(b->getObject("parametresRetour")->getValue<int>("total") == 1);
 
-    CHECK(search("98765432100007")->getArray("listeStructures")->size() == 0);
-    CHECK(search("98765432100007", true)->getArray("listeStructures")->size() == 0);
+    CHECK(none("98765432100007"));
+    CHECK(none("98765432100007", true));
     CHECK(search("98765432100007", false)->getArray("listeStructures")->size() == 1);
     CHECK(search(kSupplierSiret)->getArray("listeStructures")->size() == 1);  // the account's own
-    b = search("55544433300002");
-    CHECK(b->getValue<int>("codeRetour") == 0);
-    CHECK(b->getArray("listeStructures")->size() == 0);
-    CHECK(b->getObject("parametresRetour")->getValue<int>("total") == 0);
+    CHECK(none("55544433300002"));
 
     const auto flags = [&](const std::string &body) {
         const auto consulted = api.ok("/cpro/structures/v1/consulter", body);
@@ -872,4 +890,100 @@ TEST_CASE("chorus emulator: a lost deposit answer leaves the flux recorded and t
     REQUIRE(all.size() == 2);
     CHECK(all[0].number == "CPP0011110000000000000001");
     CHECK(all[0].file_sha256 == all[1].file_sha256);
+}
+
+TEST_CASE("chorus emulator: every search that finds nothing answers in the chosen \"no result\" form",
+          "[chorus][emulator]") {
+    struct Search {
+        const char *path;
+        std::string body;
+        const char *list;
+    };
+    const std::vector<Search> searches{
+        {"/cpro/factures/v1/rechercher/fournisseur", json({{"numeroFacture", "FA-NULLE-PART"}}), "listeFactures"},
+        {"/cpro/structures/v1/rechercher", R"({"structure":{"identifiantStructure":"55544433300002"}})", "listeStructures"},
+        // The supplier's own structure has no service.
+        {"/cpro/structures/v1/rechercher/services", json({{"idStructure", 26000001}}), "listeServices"},
+    };
+    const auto forms = {NoResultForm::code_20000, NoResultForm::empty_list, NoResultForm::http_400_20000};
+    for (const auto form : forms) {
+        auto options = unlimited();
+        options.no_result = form;
+        Chorus api(options);
+        for (const auto &search : searches) {
+            const auto r = api.post(search.path, search.body);
+            INFO(search.path << " answered " << r.status << " " << r.body);
+            const auto b = parse(r.body);
+            switch (form) {
+            case NoResultForm::code_20000:
+            case NoResultForm::http_400_20000:
+                CHECK(r.status == (form == NoResultForm::code_20000 ? 200 : 400));
+                CHECK(b->getValue<int>("codeRetour") == 20000);
+                CHECK(b->getValue<std::string>("libelle").rfind("TRA_MSG_00.015", 0) == 0);
+                CHECK_FALSE(b->has(search.list));
+                break;
+            case NoResultForm::empty_list:
+                CHECK(r.status == 200);
+                CHECK(b->getValue<int>("codeRetour") == 0);
+                REQUIRE(b->getArray(search.list));
+                CHECK(b->getArray(search.list)->size() == 0);
+                CHECK(b->getObject("parametresRetour")->getValue<int>("total") == 0);
+                break;
+            }
+        }
+    }
+
+    // Switched at run time; a page past the last of a search that found something stays an
+    // empty page with codeRetour 0.
+    Chorus api;
+    api.emulator.set_no_result_form(NoResultForm::empty_list);
+    CHECK(api.ok(searches[0].path, searches[0].body)->getArray("listeFactures")->size() == 0);
+    api.emulator.set_no_result_form(NoResultForm::code_20000);
+    CHECK(api.finds_nothing(searches[0].path, searches[0].body, "listeFactures"));
+    const auto past = api.ok("/cpro/structures/v1/rechercher/services",
+                             json({{"idStructure", 26000104}, {"parametres", page(9, 10)}}));
+    CHECK(past->getArray("listeServices")->size() == 0);
+    CHECK(past->getObject("parametresRetour")->getValue<int>("total") == 25);
+}
+
+TEST_CASE("chorus emulator: injected answers are the failures of the reference, in place of the endpoint's",
+          "[chorus][emulator]") {
+    Chorus api;
+    const std::string search = "/cpro/factures/v1/rechercher/fournisseur";
+    api.emulator.inject(InjectedAnswer::technical_account_refused().under(search));
+    api.emulator.inject(InjectedAnswer::forbidden().under(search));
+    api.emulator.inject(InjectedAnswer::business_error(20002, "20002 - Le champ numeroFacture est invalide").under(search));
+    api.emulator.inject(InjectedAnswer::too_large().under("/cpro/factures/v1/deposer/flux"));
+    api.emulator.inject(InjectedAnswer::too_many_requests(0s).under(search));
+    api.emulator.inject(InjectedAnswer::gateway_error(502, true).under(search));
+    api.emulator.inject(InjectedAnswer::gateway_error(503, false).under(search));
+
+    // Another path is not concerned.
+    CHECK(api.post("/cpro/structures/v1/rechercher", "{}").status == 200);
+    auto r = api.post(search, "{}");
+    CHECK(r.status == 401);
+    CHECK(r.header("WWW-Authenticate") ==
+          std::optional<std::string>(R"(Bearer realm="PISTE",error="Unauthorized",error_description="login or password incorrects")"));
+    CHECK(r.body.empty());
+    r = api.post(search, "{}");
+    CHECK(r.status == 403);
+    CHECK(r.body.empty());
+    r = api.post(search, "{}");
+    CHECK(r.status == 400);
+    CHECK(parse(r.body)->getValue<int>("codeRetour") == 20002);
+    CHECK(parse(r.body)->getValue<std::string>("libelle") == "20002 - Le champ numeroFacture est invalide");
+    r = api.deposit_raw(sample("ubl-invoice.xml"), "facture.xml", kUbl);
+    CHECK(r.status == 413);
+    CHECK(api.emulator.deposits() == 0);  // not processed
+    r = api.post(search, "{}");
+    CHECK(r.status == 429);
+    CHECK_FALSE(r.header("Retry-After"));
+    r = api.post(search, "{}");
+    CHECK(r.status == 502);
+    CHECK(r.body.find("<html>") == 0);
+    r = api.post(search, "{}");
+    CHECK(r.status == 503);
+    CHECK(r.body.empty());
+    // Used up: the endpoint answers again.
+    CHECK(api.finds_nothing(search, "{}", "listeFactures"));
 }

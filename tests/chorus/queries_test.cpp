@@ -119,3 +119,70 @@ TEST_CASE("chorus flux_status: the report moves with time, and an unknown flux i
     CHECK_THAT(r.message, Catch::Contains("Flux introuvable"));
     CHECK(h.call("invoice_status", R"({"invoice_id":999999999})").status == RELAIS_PERMANENT);
 }
+
+TEST_CASE("chorus searches: every form of \"no result\" reads as nothing found, in every search", "[chorus]") {
+    const auto form = GENERATE(ce::NoResultForm::code_20000, ce::NoResultForm::empty_list,
+                               ce::NoResultForm::http_400_20000);
+    INFO("no-result form " << static_cast<int>(form));
+    ChorusHarness h;
+    h.emulator().set_no_result_form(form);
+
+    auto r = h.call("find_structure", R"({"siret":"55544433300002"})");
+    CHECK(r.status == RELAIS_NOT_FOUND);
+    CHECK_THAT(r.message, Catch::Contains("55544433300002"));
+    // The supplier's own structure has no service.
+    auto services = h.ok("list_services", R"({"structure_id":26000001})");
+    CHECK(services->getArray("services")->size() == 0);
+    CHECK(services->getValue<int64_t>("total") == 0);
+    auto invoices = h.ok("search_invoices", R"({"invoice_number":"FA-NULLE-PART"})");
+    CHECK(invoices->getArray("invoices")->size() == 0);
+    CHECK(invoices->getValue<int64_t>("total") == 0);
+    CHECK_FALSE(invoices->getValue<bool>("truncated"));
+}
+
+TEST_CASE("chorus searches: the other shapes of \"no result\", and what is not one", "[chorus]") {
+    ChorusHarness h;
+    const std::string search = "/cpro/factures/v1/rechercher/fournisseur";
+    const auto injected = [&](int status, const std::string &body) {
+        ce::InjectedAnswer a;
+        a.status = status;
+        a.body = body;
+        a.content_type = "application/json;charset=UTF-8";
+        h.emulator().inject(a.under(search));
+    };
+    const auto found = [&] { return h.ok("search_invoices", R"({"invoice_number":"FA-1"})")->getArray("invoices")->size(); };
+
+    // 20000 beside an empty list; codeRetour 0 without any list; 20007 (the facturesTravaux
+    // searches' "no result"), as 200 and as 400.
+    injected(200, R"({"codeRetour":20000,"libelle":"TRA_MSG_00.015","listeFactures":[]})");
+    CHECK(found() == 0);
+    injected(200, R"({"codeRetour":0,"libelle":"TRA_MSG_00.000"})");
+    CHECK(found() == 0);
+    h.emulator().inject(ce::InjectedAnswer::business_error(20007, "GFT_MSG_01.075", 200).under(search));
+    CHECK(found() == 0);
+    h.emulator().inject(ce::InjectedAnswer::business_error(20007, "GFT_MSG_01.075").under(search));
+    CHECK(found() == 0);
+
+    // Any other refusal is one, whatever its HTTP status.
+    h.emulator().inject(ce::InjectedAnswer::business_error(20002, "20002 - numeroFacture invalide", 200).under(search));
+    auto r = h.call("search_invoices", R"({"invoice_number":"FA-1"})");
+    CHECK(r.status == RELAIS_PERMANENT);
+    CHECK_THAT(r.message, Catch::Contains("numeroFacture invalide"));
+    h.emulator().inject(ce::InjectedAnswer::business_error(20002, "20002 - numeroFacture invalide").under(search));
+    CHECK(h.call("search_invoices", R"({"invoice_number":"FA-1"})").status == RELAIS_PERMANENT);
+    // An answer that contradicts itself is not taken for "nothing": it is asked again later.
+    injected(200, R"({"codeRetour":0,"libelle":"TRA_MSG_00.000","parametresRetour":{"pages":1,"total":2}})");
+    r = h.call("search_invoices", R"({"invoice_number":"FA-1"})");
+    CHECK(r.status == RELAIS_TRANSIENT);
+    CHECK_THAT(r.message, Catch::Contains("listeFactures"));
+    injected(200, R"({"codeRetour":0,"libelle":"TRA_MSG_00.000","listeFactures":"aucune"})");
+    CHECK(h.call("search_invoices", R"({"invoice_number":"FA-1"})").status == RELAIS_TRANSIENT);
+
+    // The same reading for the structures: 400 + 20000 is "no such SIRET".
+    h.emulator().set_no_result_form(ce::NoResultForm::http_400_20000);
+    r = h.call("find_structure", R"({"siret":"55544433300002"})");
+    CHECK(r.status == RELAIS_NOT_FOUND);
+    // And a structure that does exist is still found.
+    CHECK(h.ok("find_structure", std::string(R"({"siret":")") + ce::kBuyerSiret + "\"}")->getValue<int64_t>("structure_id") ==
+          26000101);
+}

@@ -5,6 +5,8 @@
 #include "chorus_emulator_state.hpp"
 #include "chorus_wire.hpp"
 
+#include <Poco/JSON/Array.h>
+
 namespace relais::chorus_emulator {
 
 using emulator::Request;
@@ -31,7 +33,7 @@ Structure supplier_structure(const std::vector<Structure> &structures) {
 
 ChorusEmulator::State::State(const ChorusEmulatorOptions &given, std::shared_ptr<emulator::EmulatorClock> shared_clock)
     : options(given), clock(std::move(shared_clock)), supplier(supplier_structure(given.structures)),
-      tokens(given.token_lifetime), fluxes(given.processing_delay) {}
+      tokens(given.token_lifetime), fluxes(given.processing_delay), no_result_form(given.no_result) {}
 
 Response ChorusEmulator::State::token(const Request &request) {
     return token_endpoint(request, options.clients, tokens, clock->now());
@@ -71,7 +73,22 @@ Response ChorusEmulator::State::gateway(const Request &request, Endpoint endpoin
             return refused;
         }
     }
+    if (auto injected_answer = take_injected(request)) return *injected_answer;
     return (this->*endpoint)(request, *account);
+}
+
+Response ChorusEmulator::State::no_result(const char *list_name, const wire::Json &parametres_retour) const {
+    const NoResultForm form = no_result_form;
+    if (form == NoResultForm::empty_list) {
+        auto body = wire::success(wire::kTransverseOk);
+        body->set(list_name, Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+        body->set("parametresRetour", parametres_retour);
+        return wire::answer(body);
+    }
+    auto body = wire::object();
+    body->set("codeRetour", wire::kNoResult);
+    body->set("libelle", wire::kNoResultLibelle);
+    return wire::answer(body, form == NoResultForm::http_400_20000 ? 400 : 200);
 }
 
 Response ChorusEmulator::State::over_quota(const Request &, const emulator::QuotaExceeded &exceeded) const {
@@ -183,6 +200,8 @@ void ChorusEmulator::lose_deposit_answers(int count) {
     std::lock_guard lock(state_->mutex);
     state_->answers_to_lose += count;
 }
+
+void ChorusEmulator::set_no_result_form(NoResultForm form) { state_->no_result_form = form; }
 
 void ChorusEmulator::set_quota(int per_second, int per_day) {
     const auto state = state_;

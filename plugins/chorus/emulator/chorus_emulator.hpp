@@ -26,6 +26,9 @@
 //   POST /cpro/structures/v1/rechercher       by SIRET (paged)
 //   POST /cpro/structures/v1/consulter        idStructureCPP (or idStructure): flags
 //   POST /cpro/structures/v1/rechercher/services   a structure's services (paged)
+//   a search that finds nothing               200, codeRetour 20000, "TRA_MSG_00.015 ...", no
+//                                             list (as documented); NoResultForm picks the other
+//                                             plausible forms
 //   quotas on /cpro: 5 per second and 50,000 per day by default (the test space), 429 beyond
 //   any other /cpro path: 404
 //
@@ -47,6 +50,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace relais::chorus_emulator {
@@ -90,6 +94,39 @@ constexpr const char *kCommitmentBuyerSiret = "21000000300017";   // id 26000103
 constexpr const char *kManyServicesBuyerSiret = "21000000400015"; // id 26000104, 25 active services
 constexpr const char *kEitherBuyerSiret = "13000000500012";       // id 26000105, service code or commitment
 
+// How a search that finds nothing is answered. The reference documents the first (Pastell sees
+// it on rechercher/recipiendaire) and leaves open whether every search does the same, or
+// whether business codes come as HTTP 400: a client has to read all three.
+enum class NoResultForm {
+    code_20000,      // 200 {codeRetour 20000, libelle "TRA_MSG_00.015 - ..."}, no list
+    empty_list,      // 200 {codeRetour 0, the list empty, parametresRetour total 0}
+    http_400_20000,  // 400 {codeRetour 20000, libelle "TRA_MSG_00.015 - ..."}
+};
+
+// An answer a test puts in place of the next matching /cpro answers, after the gateway's own
+// checks passed: each failure the reference (section 6) says a client meets.
+struct InjectedAnswer {
+    int status = 500;
+    std::string body;
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string path_prefix;  // only requests whose path starts with it; "" for any
+
+    // 401, empty body, WWW-Authenticate naming the login or password of the technical account.
+    static InjectedAnswer technical_account_refused();
+    // 403 with an empty body (the application not subscribed, or the account not attached).
+    static InjectedAnswer forbidden();
+    // `status` (400 usually) with {"codeRetour": code, "libelle": libelle}.
+    static InjectedAnswer business_error(int code, const std::string &libelle, int status = 400);
+    // 413, empty body.
+    static InjectedAnswer too_large();
+    // 429, with Retry-After when `retry_after` is above 0.
+    static InjectedAnswer too_many_requests(std::chrono::seconds retry_after);
+    // 500, 502 or 503 from the gateway: an HTML page, or nothing.
+    static InjectedAnswer gateway_error(int status, bool html);
+    InjectedAnswer under(std::string prefix) const;
+};
+
 struct ChorusEmulatorOptions {
     emulator::ServerOptions server;
     std::vector<PisteClient> clients{{"relais-piste-client", "relais-piste-secret"}};
@@ -108,6 +145,7 @@ struct ChorusEmulatorOptions {
     // The reference leaves open whether an unknown flux answers 200 or 400 (with codeRetour
     // 20001 either way).
     bool unknown_flux_as_400 = false;
+    NoResultForm no_result = NoResultForm::code_20000;
     std::vector<Structure> structures = standard_structures();
 };
 
@@ -158,6 +196,11 @@ public:
     void lose_deposit_answers(int count = 1);
     // Changes the quotas on /cpro (0: no limit).
     void set_quota(int per_second, int per_day);
+    // How searches that find nothing answer from now on.
+    void set_no_result_form(NoResultForm form);
+    // The next `count` /cpro requests under answer.path_prefix get `answer` instead of their
+    // endpoint's (the request is not processed). Consumed in the order injected.
+    void inject(const InjectedAnswer &answer, int count = 1);
 
 private:
     class State;

@@ -2,7 +2,12 @@
 // without a PISTE account.
 //
 //   chorus-emulator [--port N] [--tls-dir DIR] [--processing-seconds S] [--quota-per-second N]
-//                   [--quota-per-day N] [--token-lifetime S]
+//                   [--quota-per-day N] [--token-lifetime S] [--no-result 20000|empty|400]
+//                   [--unknown-flux-status 200|400]
+//
+// --no-result: how a search that finds nothing answers (200 + codeRetour 20000 by default, as
+// documented; an empty list with codeRetour 0; or HTTP 400 + 20000). --unknown-flux-status: the
+// HTTP status of consulterCRDetaille's codeRetour 20001 for an unknown flux.
 //
 // Plain HTTP on 127.0.0.1 unless --tls-dir is given: then HTTPS, with a test CA written into
 // DIR (give DIR/ca.pem as the connector's ca_file). Runs until SIGINT or SIGTERM.
@@ -22,7 +27,8 @@ namespace {
 int usage(const char *why) {
     std::cerr << "chorus-emulator: " << why << "\n"
               << "usage: chorus-emulator [--port N] [--tls-dir DIR] [--processing-seconds S] [--quota-per-second N]\n"
-              << "                       [--quota-per-day N] [--token-lifetime S]\n";
+              << "                       [--quota-per-day N] [--token-lifetime S] [--no-result 20000|empty|400]\n"
+              << "                       [--unknown-flux-status 200|400]\n";
     return 2;
 }
 
@@ -50,6 +56,16 @@ int main(int argc, char **argv) {
                 options.per_day = std::stoi(value);
             else if (arg == "--token-lifetime")
                 options.token_lifetime = std::chrono::seconds(std::stoi(value));
+            else if (arg == "--no-result" && value == "20000")
+                options.no_result = chorus_emulator::NoResultForm::code_20000;
+            else if (arg == "--no-result" && value == "empty")
+                options.no_result = chorus_emulator::NoResultForm::empty_list;
+            else if (arg == "--no-result" && value == "400")
+                options.no_result = chorus_emulator::NoResultForm::http_400_20000;
+            else if (arg == "--unknown-flux-status" && (value == "200" || value == "400"))
+                options.unknown_flux_as_400 = value == "400";
+            else if (arg == "--no-result" || arg == "--unknown-flux-status")
+                return usage(("unknown value " + value + " for " + arg).c_str());
             else
                 return usage(("unknown option " + arg).c_str());
         }

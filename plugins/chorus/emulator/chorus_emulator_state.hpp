@@ -6,7 +6,9 @@
 #include "chorus_emulator.hpp"
 #include "chorus_flux.hpp"
 #include "chorus_oauth.hpp"
+#include "chorus_wire.hpp"
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -41,6 +43,9 @@ public:
     emulator::Response search_services(const emulator::Request &request, const TechnicalAccount &account);
 
     FluxRecord record_of(const Flux &flux) const;  // under the lock
+    // A search that found nothing, in the form chosen (set_no_result_form); `list_name` and
+    // `parametres_retour` make the empty-list form.
+    emulator::Response no_result(const char *list_name, const wire::Json &parametres_retour) const;
 
     const ChorusEmulatorOptions options;
     const std::shared_ptr<emulator::EmulatorClock> clock;
@@ -55,9 +60,14 @@ public:
     std::deque<ForcedOutcome> forced;
     int answers_to_lose = 0;
     bool forbidden = false;
+    // Read by searches that already hold `mutex`: atomic rather than under it.
+    std::atomic<NoResultForm> no_result_form;
+    std::deque<std::pair<InjectedAnswer, int>> injected;
 
 private:
     const TechnicalAccount *account_of(const emulator::Request &request) const;
+    // The first injected answer for this request's path, used up by one.
+    std::optional<emulator::Response> take_injected(const emulator::Request &request);
 };
 
 }  // namespace relais::chorus_emulator

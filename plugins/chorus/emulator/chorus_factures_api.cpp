@@ -246,10 +246,10 @@ Response ChorusEmulator::State::search_invoices(const Request &request, const Te
     }
     if (descending) std::reverse(hits.begin(), hits.end());
 
-    // No hit: 200, codeRetour 0 and an empty list. Assumed: the reference documents the
-    // 20000 "no result" answer for rechercher/recipiendaire only, and OCA reads this one's
-    // listeFactures without checking for it.
+    // No hit: Chorus Pro's "no result" (codeRetour 20000 by default). A page past the last of
+    // a search that did find invoices is an empty page, not "no result".
     const auto s = wire::slice(page, hits.size());
+    if (hits.empty()) return no_result("listeFactures", s.parametres_retour);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (auto i = s.begin; i < s.end; ++i) {
         const auto &flux = *hits[i].flux;

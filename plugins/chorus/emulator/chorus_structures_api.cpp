@@ -71,9 +71,10 @@ Response ChorusEmulator::State::search_structures(const Request &request, const 
         if (name && !name->empty() && Poco::toUpper(s.name).find(Poco::toUpper(*name)) == std::string::npos) continue;
         hits.push_back(&s);
     }
-    // No hit: 200, codeRetour 0 and an empty list. Assumed: only rechercher/recipiendaire is
-    // documented to answer 20000 for no result; OCA reads this one's list and counts it.
+    // No hit: Chorus Pro's "no result" (codeRetour 20000 by default; OCA counts the list, so
+    // it reads the empty-list form too).
     const auto s = wire::slice(page, hits.size());
+    if (hits.empty()) return no_result("listeStructures", s.parametres_retour);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (auto i = s.begin; i < s.end; ++i) {
         auto item = wire::object();
@@ -150,6 +151,7 @@ Response ChorusEmulator::State::search_services(const Request &request, const Te
 
     const auto &services = structure->services;
     const auto s = wire::slice(page, services.size());
+    if (services.empty()) return no_result("listeServices", s.parametres_retour);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (auto i = s.begin; i < s.end; ++i) {
         auto item = wire::object();

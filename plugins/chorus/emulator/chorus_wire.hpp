@@ -31,6 +31,9 @@ constexpr int kFileTooLarge = 20003;  // the reference's code for an over-10 MB 
 constexpr int kUnknownSyntax = 20004;
 constexpr int kBadFileName = 20005;
 constexpr int kNotSupportedHere = 20006;  // what the real API takes but the emulator does not do
+// A search with no result: the code and libelle Pastell sees (reference section 5).
+constexpr int kNoResult = 20000;
+constexpr const char *kNoResultLibelle = "TRA_MSG_00.015 - La recherche n'a retourne aucun resultat";
 
 // An empty object whose keys keep their insertion order (answers read like the reference's).
 Json object();
