@@ -209,15 +209,7 @@ private:
     // The submission records, in the host's durable state (memory only on a host without one).
     std::shared_ptr<SubmissionStore> store() {
         std::lock_guard lock(store_mutex_);
-        if (!store_) {
-            if (support::host_offers_state(host_)) {
-                store_ = host_submission_store(host_);
-            } else {
-                host_.warn("this host keeps no plugin state: submissions are remembered in memory only, so a "
-                           "restart forgets which invoices were deposited");
-                store_ = memory_submission_store();
-            }
-        }
+        if (!store_) store_ = support::plugin_state(host_, "which invoices were deposited");
         return store_;
     }
 
@@ -231,8 +223,7 @@ private:
         config.client_secret = s.client_secret;
         config.scope = "openid";
         config.renew_before_expiry = std::chrono::seconds(240);
-        auto state = support::host_offers_state(host_) ? support::host_state(host_) : support::memory_state();
-        return support::kept_token_cache(http, config, state, kTokenStateKey, host_);
+        return support::kept_token_cache(http, config, store(), kTokenStateKey, host_);
     }
 
     Host host_;

@@ -10,48 +10,10 @@ using support::array_at;
 using support::integer_at;
 using support::string_at;
 
-namespace {
-
-class HostStore : public SubmissionStore {
-public:
-    explicit HostStore(Host host) : host_(host) {}
-    std::optional<std::string> get(const std::string &key) override { return host_.state_get(key); }
-    void put(const std::string &key, const std::string &value) override { host_.state_put(key, value); }
-    void erase(const std::string &key) override { host_.state_delete(key); }
-
-private:
-    Host host_;
-};
-
-class MemoryStore : public SubmissionStore {
-public:
-    std::optional<std::string> get(const std::string &key) override {
-        std::lock_guard lock(mutex_);
-        const auto it = values_.find(key);
-        return it == values_.end() ? std::nullopt : std::optional(it->second);
-    }
-    void put(const std::string &key, const std::string &value) override {
-        std::lock_guard lock(mutex_);
-        values_[key] = value;
-    }
-    void erase(const std::string &key) override {
-        std::lock_guard lock(mutex_);
-        values_.erase(key);
-    }
-
-private:
-    std::mutex mutex_;
-    std::map<std::string, std::string> values_;
-};
-
-}  // namespace
-
 std::unique_lock<std::mutex> SubmissionLocks::lock(const std::string &key) {
     return std::unique_lock(stripes_[std::hash<std::string>{}(key) % stripes_.size()]);
 }
 
-std::shared_ptr<SubmissionStore> host_submission_store(Host host) { return std::make_shared<HostStore>(host); }
-std::shared_ptr<SubmissionStore> memory_submission_store() { return std::make_shared<MemoryStore>(); }
 
 Json SubmissionRecord::to_json() const {
     Json o = new Poco::JSON::Object;

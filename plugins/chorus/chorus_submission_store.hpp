@@ -1,8 +1,10 @@
-// Where submissions are remembered (see chorus_submission.hpp): their records, and their
-// files until they are final. The host's durable plugin state, or memory when the host offers
+// Where submissions are remembered (see chorus_submission.hpp): their records, their files
+// until they are final, and which submission each flux number belongs to. The host's durable plugin state, or memory when the host offers
 // none (the standalone CLI), which keeps exactly-once only for the process's life. And one
 // lock per submission, so one process handles a submission in one call at a time.
 #pragma once
+
+#include <relais/support/state_store.hpp>
 
 #include <relais/plugin.hpp>
 
@@ -28,15 +30,8 @@ private:
     std::array<std::mutex, 64> stripes_;
 };
 
-class SubmissionStore {
-public:
-    virtual ~SubmissionStore() = default;
-    virtual std::optional<std::string> get(const std::string &key) = 0;
-    virtual void put(const std::string &key, const std::string &value) = 0;
-    virtual void erase(const std::string &key) = 0;
-};
-std::shared_ptr<SubmissionStore> host_submission_store(Host host);
-std::shared_ptr<SubmissionStore> memory_submission_store();
+// The plugin's state (the kit's StateStore: the host's, or memory on a host without one).
+using SubmissionStore = support::StateStore;
 
 // The durable record of one submission (see the state diagram in chorus_submission.hpp).
 struct SubmissionRecord {
