@@ -202,6 +202,8 @@ public:
     // start(qname), text(text), end().
     Writer &element(std::string_view qname, std::string_view text);
 
+    // How many elements are open (a callback that writes content can be checked with it).
+    std::size_t depth() const { return open_.size(); }
     // The namespaces in scope at the current position, innermost last.
     std::vector<Namespace> in_scope() const;
     // The finished text; every element must be closed.
