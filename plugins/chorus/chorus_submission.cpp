@@ -38,6 +38,21 @@ std::string utc_date(int64_t ms) {
 
 std::string record_key(const std::string &key) { return "submission/" + key; }
 std::string file_key(const std::string &sha256) { return "file/" + sha256; }
+// Which submission a flux belongs to: a search by invoice number also finds the fluxes of
+// another file sent under the same number, which must not be taken for this one's.
+std::string flux_owner_key(const std::string &flux) { return "flux/" + flux; }
+
+std::string utc_minute(int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M UTC", &tm);
+    return buffer;
+}
+
+// Failures after which the next look is merely later: an outage, a full quota.
+bool only_delays(const Error &e) { return e.status() == RELAIS_TRANSIENT || e.status() == RELAIS_RATE_LIMITED; }
 
 }  // namespace
 
@@ -84,6 +99,7 @@ Json Submissions::summary(const SubmissionRecord &r) const {
 
 void Submissions::deposit(SubmissionRecord &r, const InvoiceFile &file, const Call &call) {
     const auto previous_phase = r.phase;
+    const auto previous_attempt = r.attempt_started_at;
     r.phase = "depositing";
     r.attempt_started_at = now_ms();
     save(r);  // from here on, a crash leaves "depositing": checked, never re-sent blindly
@@ -105,7 +121,10 @@ void Submissions::deposit(SubmissionRecord &r, const InvoiceFile &file, const Ca
         return;
     }
     if (outcome.kind == Outcome::Kind::not_sent || !outcome.answer.ok()) {
+        // Certainly not processed: as it was, the wait after an earlier uncertain deposit
+        // included (it is not restarted by an attempt that never reached Chorus Pro).
         r.phase = previous_phase;
+        r.attempt_started_at = previous_attempt;
         save(r);
         if (outcome.error) throw *outcome.error;
         throw internal(what + ": refused without an error");
@@ -126,18 +145,20 @@ void Submissions::deposit(SubmissionRecord &r, const InvoiceFile &file, const Ca
     host_.info("invoice " + r.invoice_number + " deposited on Chorus Pro as flux " + flux);
 }
 
-int64_t Submissions::schedule_next(SubmissionRecord &r) {
+int64_t Submissions::schedule_next(SubmissionRecord &r, std::chrono::milliseconds at_least) {
     const auto &s = api_->settings();
     auto delay = s.poll_initial_delay;
     for (int64_t i = 0; i < r.polls_since_deposit && delay < s.poll_max_delay; ++i) delay *= 2;
     delay = std::min(delay, s.poll_max_delay);
-    if (r.phase == "uncertain") {
-        // No later than the moment a new deposit becomes allowed.
-        const auto allowed_at = r.attempt_started_at + std::chrono::milliseconds(s.uncertain_deposit_wait).count();
-        const auto until = std::chrono::milliseconds(std::max<int64_t>(0, allowed_at - now_ms()));
+    const auto allowed_at = r.attempt_started_at + std::chrono::milliseconds(s.uncertain_deposit_wait).count();
+    if (r.phase == "uncertain" && allowed_at > now_ms()) {
+        // No later than the moment a new deposit becomes allowed. Past it (the searches keep
+        // failing), the usual spacing applies: not a look a second during an outage.
+        const auto until = std::chrono::milliseconds(allowed_at - now_ms());
         delay = std::max(std::chrono::seconds(1),
                          std::min(delay, std::chrono::duration_cast<std::chrono::seconds>(until) + std::chrono::seconds(1)));
     }
+    delay = std::max(delay, std::chrono::ceil<std::chrono::seconds>(at_least));
     Json input = new Poco::JSON::Object;
     input->set("submission_key", r.key);
     // The key numbers the look: a tracking job run twice (after a crash) enqueues the same
@@ -172,6 +193,7 @@ void Submissions::record_flux(SubmissionRecord &r, const std::string &flux, cons
     entry->set("deposit_date", date);
     if (found_by_search) entry->set("found_by_search", true);
     r.fluxes->add(entry);
+    store_->put(flux_owner_key(flux), r.key);
     save(r);
 }
 
@@ -181,8 +203,8 @@ void Submissions::deposit_again(SubmissionRecord &r, const Call &call) {
     deposit(r, InvoiceFile{*bytes, r.file_name, r.syntax, r.file_sha256}, call);
 }
 
-Json Submissions::look_again(SubmissionRecord &r) {
-    const auto next = schedule_next(r);
+Json Submissions::look_again(SubmissionRecord &r, std::chrono::milliseconds at_least) {
+    const auto next = schedule_next(r, at_least);
     auto o = summary(r);
     if (next) o->set("next_tracking_job_id", next);
     return o;
@@ -252,12 +274,60 @@ Json Submissions::track(const Json &input, const Call &call) {
     } catch (const Error &e) {
         // An outage or a full quota only delays the next look; anything else (credentials,
         // configuration, a bug) stops the tracking, to be retried once fixed.
-        if (e.status() != RELAIS_TRANSIENT) throw;
+        const bool unsure = r.phase == "uncertain" || r.phase == "depositing";
+        const auto &s = api_->settings();
+        const bool too_long =
+            unsure && now_ms() - r.attempt_started_at > std::chrono::milliseconds(s.tracking_max).count();
+        if (!only_delays(e) || too_long) {
+            if (!unsure) throw;
+            // Whether the invoice reached Chorus Pro is not known: the person reading the dead
+            // letter is told where to look, and that retrying the job picks up from here.
+            const auto why = too_long ? "Chorus Pro could not be searched for " + std::to_string(s.tracking_max.count()) +
+                                            " h (last: " + e.what() + ")"
+                                      : std::string(e.what());
+            Json detail = summary(r);
+            if (e.detail()) detail->set("cause", e.detail());
+            throw Error(too_long ? RELAIS_PERMANENT : e.status(), unconfirmed_message(r, why), detail);
+        }
         host_.warn("following invoice " + r.invoice_number + ": " + e.what() + "; looking again later");
-        auto o = look_again(r);
+        auto o = look_again(r, e.retry_after());
         o->set("last_error", e.what());
         return o;
     }
+}
+
+std::string Submissions::unconfirmed_message(const SubmissionRecord &r, const std::string &why) const {
+    const auto &s = api_->settings();
+    const std::string portal = s.production ? "https://chorus-pro.gouv.fr" : "https://qualif.chorus-pro.gouv.fr";
+    return "invoice " + r.invoice_number + ": whether its deposit of " + utc_minute(r.attempt_started_at) +
+           " reached Chorus Pro is not known, and looking for it failed: " + why +
+           ". Check on the Chorus Pro portal (" + portal + ", invoices sent, number " + r.invoice_number +
+           ", deposited since " + utc_date(r.attempt_started_at) +
+           ") whether it is there. If it is, do not send it again. If it is not, fix the cause above and retry this "
+           "job: it looks again and deposits the file only if Chorus Pro has no trace of it (submission " +
+           r.key + ")";
+}
+
+std::string Submissions::unclaimed_flux(const SubmissionRecord &r, const JsonArray &found, std::string &date) {
+    std::string flux;
+    for (std::size_t i = 0; found && i < found->size(); ++i) {
+        const auto inv = object_in(found, i);
+        const auto number = string_at(inv, "flux_number").value_or("");
+        // Fluxes already followed (an earlier IN_INCIDENTE) or another file's under the same
+        // invoice number are not the lost deposit.
+        bool known = number.empty();
+        for (std::size_t j = 0; !known && j < r.fluxes->size(); ++j)
+            known = string_at(object_in(r.fluxes, j), "flux_number").value_or("") == number;
+        if (!known) {
+            const auto owner = store_->get(flux_owner_key(number));
+            known = owner && *owner != r.key;
+        }
+        if (!known) {
+            flux = number;
+            date = string_at(inv, "deposit_date").value_or("");
+        }
+    }
+    return flux;
 }
 
 Json Submissions::follow(SubmissionRecord &r, const Call &call) {
@@ -273,19 +343,10 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
         Json criteria = new Poco::JSON::Object;
         criteria->set("numeroFacture", r.invoice_number);
         criteria->set("periodeDateDepotDu", utc_date(r.attempt_started_at - 86'400'000));
+        // Every form of "no result" reads as an empty list here (Queries::read_search_answer).
         const auto found = queries_->invoices(criteria, 100, 1000, call)->getArray("invoices");
-        std::string flux, date;
-        for (std::size_t i = 0; found && i < found->size(); ++i) {
-            const auto inv = object_in(found, i);
-            const auto number = string_at(inv, "flux_number").value_or("");
-            bool known = number.empty();
-            for (std::size_t j = 0; !known && j < r.fluxes->size(); ++j)
-                known = string_at(object_in(r.fluxes, j), "flux_number").value_or("") == number;
-            if (!known) {
-                flux = number;
-                date = string_at(inv, "deposit_date").value_or("");
-            }
-        }
+        std::string date;
+        const auto flux = unclaimed_flux(r, found, date);
         if (!flux.empty()) {
             host_.info("invoice " + r.invoice_number + ": the deposit whose answer was lost arrived as flux " + flux);
             record_flux(r, flux, date, true);

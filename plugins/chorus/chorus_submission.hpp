@@ -20,9 +20,11 @@
 // Following: submit_invoice enqueues track_submission, which reads the processing report and
 // enqueues itself again (poll_initial_delay, doubling up to poll_max_delay) until the flux is
 // final; the last tracking job's result holds the final state and the invoice ids. A rejected
-// flux makes that job fail as permanent with Chorus Pro's reasons (dead-lettered). Outages
-// while following only delay the next look; credentials refused stop it (dead-lettered, to be
-// retried once fixed).
+// flux makes that job fail as permanent with Chorus Pro's reasons (dead-lettered). Outages and
+// 429s while following only delay the next look; credentials refused stop it (dead-lettered, to
+// be retried once fixed). While a deposit is unconfirmed, such a dead letter, or searches that
+// keep failing for tracking_max, says what to check on the Chorus Pro portal: the invoice is
+// never left without either a followed flux or a message a person can act on.
 //
 // The file is kept in plugin state until the submission is final, for a new deposit.
 // Within one process, one submission is handled by one call at a time. Across hosts sharing a
@@ -37,6 +39,7 @@
 
 #include <relais/plugin.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,14 +68,20 @@ private:
     // Deposits `file`; leaves the record deposited, uncertain, or as it was (and throws) when
     // Chorus Pro refused or could not be reached.
     void deposit(SubmissionRecord &record, const InvoiceFile &file, const Call &call);
-    // Enqueues the next tracking job; its id, or 0 when this host runs no jobs.
-    int64_t schedule_next(SubmissionRecord &record);
+    // Enqueues the next tracking job, `at_least` from now or later; its id, or 0 when this
+    // host runs no jobs.
+    int64_t schedule_next(SubmissionRecord &record, std::chrono::milliseconds at_least = {});
     // The record now follows `flux` (deposited, or found after a lost answer).
     void record_flux(SubmissionRecord &record, const std::string &flux, const std::string &date, bool found_by_search);
     // Deposits the kept file again (after IN_INCIDENTE, or no trace of an uncertain deposit).
     void deposit_again(SubmissionRecord &record, const Call &call);
     // Schedules the next look; the summary, with the next tracking job's id.
-    Json look_again(SubmissionRecord &record);
+    Json look_again(SubmissionRecord &record, std::chrono::milliseconds at_least = {});
+    // Among invoices found by number, the flux of the lost deposit: neither one this record
+    // already follows nor another submission's; "" when none (`date`: its deposit date).
+    std::string unclaimed_flux(const SubmissionRecord &record, const Poco::JSON::Array::Ptr &found, std::string &date);
+    // The dead letter's text when a deposit's fate is unknown and could not be found out.
+    std::string unconfirmed_message(const SubmissionRecord &record, const std::string &why) const;
     // Final: recorded, and the kept file dropped.
     void finish(SubmissionRecord &record);
     Json follow(SubmissionRecord &record, const Call &call);

@@ -8,6 +8,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 using namespace relais;
@@ -241,4 +242,228 @@ TEST_CASE("chorus submit_invoice: a deposit answered after the read timeout is f
     const auto last = parse(results.back().body);
     CHECK(last->getValue<std::string>("state") == "integrated");
     CHECK(h.emulator().deposits() == 1);
+}
+
+// --- the uncertain deposit: whatever the search for it answers ---------------------------------
+
+namespace {
+
+const auto kNoResultForms = {ce::NoResultForm::code_20000, ce::NoResultForm::empty_list,
+                             ce::NoResultForm::http_400_20000};
+const char *kSearch = "/cpro/factures/v1/rechercher/fournisseur";
+
+std::string with(const std::string &input, const char *key, bool value) {
+    auto o = parse(input);
+    o->set(key, value);
+    std::ostringstream text;
+    o->stringify(text);
+    return text.str();
+}
+
+// Every job succeeded, the last one saying the invoice is integrated.
+void check_integrated(const std::vector<host::CallResult> &results) {
+    REQUIRE_FALSE(results.empty());
+    for (const auto &r : results) {
+        INFO(r.message);
+        CHECK(r.ok());
+    }
+    CHECK(parse(results.back().body)->getValue<std::string>("state") == "integrated");
+}
+
+// The record of a submission in plugin state, changed by `edit`, written back.
+template <typename Edit> void edit_record(ChorusHarness &h, const std::string &key, Edit edit) {
+    const auto text = h.backend().state("submission/" + key);
+    REQUIRE(text);
+    auto record = parse(*text);
+    edit(record);
+    std::ostringstream out;
+    record->stringify(out);
+    h.backend().state_put("chorus", "submission/" + key, out.str());
+}
+
+}  // namespace
+
+TEST_CASE("chorus uncertain deposit: a deposit reset before Chorus Pro took it is made once, whatever \"no result\" "
+          "looks like",
+          "[chorus]") {
+    for (const auto form : kNoResultForms) {
+        INFO("no-result form " << static_cast<int>(form));
+        ChorusHarness h({.settings = R"({"poll_initial_delay_seconds":10,"uncertain_deposit_wait_seconds":0})",
+                         .processing_delay = 30s});
+        h.emulator().set_no_result_form(form);
+        h.emulator().server().inject(Fault::reset().under("/cpro/factures/v1/deposer/flux"));
+        const auto submitted = h.ok("submit_invoice", submit_input("FA-2026-0020", sample_ubl("FA-2026-0020")));
+        CHECK(submitted->getValue<std::string>("state") == "unconfirmed");
+        CHECK(h.emulator().deposits() == 0);
+        check_integrated(h.run_jobs());
+        CHECK(deposits_of(h, "FA-2026-0020") == 1);
+        CHECK(h.emulator().server().count("POST", kSearch) >= 1);
+    }
+}
+
+TEST_CASE("chorus uncertain deposit: a lost answer is found once integrated, however the searches before said "
+          "\"no result\"",
+          "[chorus]") {
+    for (const auto form : kNoResultForms) {
+        INFO("no-result form " << static_cast<int>(form));
+        // The first looks come while the flux is still processed: its invoice is not known yet.
+        ChorusHarness h({.settings = R"({"poll_initial_delay_seconds":10,"uncertain_deposit_wait_seconds":3600})",
+                         .processing_delay = 60s});
+        h.emulator().set_no_result_form(form);
+        h.emulator().lose_deposit_answers(1);
+        h.ok("submit_invoice", submit_input("FA-2026-0021", sample_ubl("FA-2026-0021")));
+        const auto results = h.run_jobs();
+        check_integrated(results);
+        CHECK(results.size() >= 2);  // at least one "no result" before it was found
+        CHECK(h.emulator().deposits() == 1);
+        CHECK(parse(results.back().body)->getArray("fluxes") == nullptr);  // one flux: not listed again
+    }
+}
+
+TEST_CASE("chorus uncertain deposit: outages, quotas, timeouts and garbled answers of the search only delay it",
+          "[chorus]") {
+    enum Failure { server_error, bad_gateway_html, quota, quota_without_retry_after, garbled, timeout, reset };
+    const auto failure = GENERATE(server_error, bad_gateway_html, quota, quota_without_retry_after, garbled, timeout,
+                                  reset);
+    const bool arrived = GENERATE(true, false);
+    INFO("failure " << failure << (arrived ? ", the deposit arrived" : ", the deposit never arrived"));
+    ChorusHarness h({.settings = std::string(R"({"poll_initial_delay_seconds":10,"read_timeout_seconds":1,)") +
+                                 R"("uncertain_deposit_wait_seconds":)" + (arrived ? "3600" : "0") + "}",
+                     .processing_delay = 30s});
+    if (arrived)
+        h.emulator().lose_deposit_answers(1);
+    else
+        h.emulator().server().inject(Fault::reset().under("/cpro/factures/v1/deposer/flux"));
+    h.ok("submit_invoice", submit_input("FA-2026-0022", sample_ubl("FA-2026-0022")));
+    const int times = 3;
+    switch (failure) {
+    case server_error: h.emulator().server().inject(Fault::server_error().under(kSearch), times); break;
+    case bad_gateway_html: h.emulator().inject(ce::InjectedAnswer::gateway_error(502, true).under(kSearch), times); break;
+    case quota: h.emulator().inject(ce::InjectedAnswer::too_many_requests(5s).under(kSearch), times); break;
+    case quota_without_retry_after:
+        h.emulator().inject(ce::InjectedAnswer::too_many_requests(0s).under(kSearch), times);
+        break;
+    case garbled: h.emulator().server().inject(Fault::malformed_body().under(kSearch), times); break;
+    case timeout: h.emulator().server().inject(Fault::hang(1500ms).under(kSearch), times); break;
+    case reset: h.emulator().server().inject(Fault::reset().under(kSearch), times); break;
+    }
+    const auto results = h.run_jobs();
+    check_integrated(results);
+    CHECK(deposits_of(h, "FA-2026-0022") == 1);
+    int delayed = 0;
+    for (const auto &r : results) delayed += r.ok() && parse(r.body)->has("last_error");
+    CHECK(delayed >= 1);
+}
+
+TEST_CASE("chorus uncertain deposit: a refused search dead-letters the job with what to check on the portal, and a "
+          "retry picks up",
+          "[chorus]") {
+    enum Refusal { technical_account, forbidden, business };
+    const auto refusal = GENERATE(technical_account, forbidden, business);
+    INFO("refusal " << refusal);
+    ChorusHarness h({.settings = R"({"poll_initial_delay_seconds":10,"uncertain_deposit_wait_seconds":3600})",
+                     .processing_delay = 30s});
+    h.emulator().lose_deposit_answers(1);
+    const auto submitted = h.ok("submit_invoice", submit_input("FA-2026-0023", sample_ubl("FA-2026-0023")));
+    const auto key = submitted->getValue<std::string>("submission_key");
+    switch (refusal) {
+    case technical_account: h.emulator().inject(ce::InjectedAnswer::technical_account_refused().under(kSearch)); break;
+    case forbidden: h.emulator().inject(ce::InjectedAnswer::forbidden().under(kSearch)); break;
+    case business:
+        h.emulator().inject(ce::InjectedAnswer::business_error(20002, "20002 - Le champ numeroFacture est invalide").under(kSearch));
+        break;
+    }
+    const auto results = h.run_jobs();
+    REQUIRE(results.size() == 1);
+    const auto &dead = results.front();
+    CHECK(dead.status == (refusal == technical_account ? RELAIS_UNAUTHORIZED
+                          : refusal == forbidden      ? RELAIS_FORBIDDEN
+                                                      : RELAIS_PERMANENT));
+    CHECK_THAT(dead.message, Catch::Contains("FA-2026-0023") && Catch::Contains("Chorus Pro portal") &&
+                                 Catch::Contains("https://qualif.chorus-pro.gouv.fr") && Catch::Contains("retry this job"));
+    CHECK(h.backend().queued() == 0);
+    CHECK(parse(dead.detail_json)->getValue<std::string>("state") == "unconfirmed");
+
+    // Fixed, the dead job retried: the lost deposit is found, nothing is sent twice.
+    const auto retried = h.call("track_submission", R"({"submission_key":")" + key + "\"}");
+    INFO(retried.message);
+    REQUIRE(retried.ok());
+    check_integrated(h.run_jobs());
+    CHECK(h.emulator().deposits() == 1);
+}
+
+TEST_CASE("chorus uncertain deposit: searches failing for tracking_max end in a dead letter naming the portal check",
+          "[chorus]") {
+    ChorusHarness h({.settings = R"({"poll_initial_delay_seconds":10,"uncertain_deposit_wait_seconds":3600,
+                                     "tracking_max_hours":72})",
+                     .processing_delay = 30s});
+    h.emulator().server().inject(Fault::reset().under("/cpro/factures/v1/deposer/flux"));
+    const auto key =
+        h.ok("submit_invoice", submit_input("FA-2026-0024", sample_ubl("FA-2026-0024")))->getValue<std::string>("submission_key");
+    // As left by a deposit 73 hours ago whose searches kept failing since.
+    edit_record(h, key, [](auto &record) {
+        record->set("attempt_started_at", record->template getValue<int64_t>("attempt_started_at") - 73 * 3'600'000LL);
+    });
+    h.emulator().server().inject(Fault::unavailable().under(kSearch));
+    const auto results = h.run_jobs();
+    REQUIRE(results.size() == 1);
+    CHECK(results.front().status == RELAIS_PERMANENT);
+    CHECK_THAT(results.front().message, Catch::Contains("could not be searched for 72 h") &&
+                                            Catch::Contains("Chorus Pro portal") && Catch::Contains("FA-2026-0024"));
+    CHECK(h.emulator().deposits() == 0);
+}
+
+TEST_CASE("chorus uncertain deposit: a deposit running when the host was killed is checked after the restart, then "
+          "made once",
+          "[chorus]") {
+    const bool arrived = GENERATE(true, false);
+    const bool rerun_submit = GENERATE(true, false);  // else the tracking job that was depositing runs again
+    INFO((arrived ? "the deposit arrived" : "the deposit never arrived")
+         << (rerun_submit ? ", submit_invoice re-run" : ", track_submission re-run"));
+    const std::string settings = std::string(R"({"poll_initial_delay_seconds":10,"uncertain_deposit_wait_seconds":)") +
+                                 (arrived ? "3600" : "0") + "}";
+    ChorusHarness h({.settings = settings, .processing_delay = 30s});
+    if (arrived)
+        h.emulator().lose_deposit_answers(1);
+    else
+        h.emulator().server().inject(Fault::reset().under("/cpro/factures/v1/deposer/flux"));
+    const auto input = submit_input("FA-2026-0025", sample_ubl("FA-2026-0025"));
+    const auto key = h.ok("submit_invoice", with(input, "track", false))->getValue<std::string>("submission_key");
+    // The record as saved just before the request went out, the process killed with no answer.
+    edit_record(h, key, [](auto &record) {
+        record->set("phase", "depositing");
+        record->set("state", "new");
+    });
+    const auto deposits_before = h.emulator().deposits();
+    h.restart(settings);
+
+    const auto rerun = rerun_submit ? h.call("submit_invoice", input)
+                                    : h.call("track_submission", R"({"submission_key":")" + key + "\"}");
+    INFO(rerun.message);
+    REQUIRE(rerun.ok());
+    CHECK_FALSE(parse(rerun.body)->optValue<bool>("deposited", false));
+    // Not re-sent blindly: the submission is only marked unconfirmed, or searched for first.
+    if (rerun_submit) CHECK(h.emulator().deposits() == deposits_before);
+    else CHECK(h.emulator().server().count("POST", kSearch) == 1);
+    check_integrated(h.run_jobs());
+    CHECK(deposits_of(h, "FA-2026-0025") == 1);
+}
+
+TEST_CASE("chorus uncertain deposit: another file sent under the same invoice number is not taken for the lost one",
+          "[chorus]") {
+    ChorusHarness h({.settings = R"({"poll_initial_delay_seconds":10,"uncertain_deposit_wait_seconds":0})",
+                     .processing_delay = 30s});
+    h.ok("submit_invoice", submit_input("FA-2026-0026", sample_ubl("FA-2026-0026")));
+    check_integrated(h.run_jobs());
+
+    // A corrected file under the same number; its deposit is reset before Chorus Pro takes it.
+    const auto corrected = sample_ubl("FA-2026-0026") + "\n";
+    h.emulator().server().inject(Fault::reset().under("/cpro/factures/v1/deposer/flux"));
+    h.ok("submit_invoice", submit_input("FA-2026-0026", corrected));
+    const auto results = h.run_jobs();
+    check_integrated(results);
+    CHECK(deposits_of(h, "FA-2026-0026") == 2);
+    CHECK(h.emulator().deposits_by_file().size() == 2);  // the corrected file went too
+    const auto last = parse(results.back().body);
+    CHECK(last->getValue<std::string>("flux_number") == h.emulator().fluxes().back().number);
 }
