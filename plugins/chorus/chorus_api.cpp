@@ -167,25 +167,26 @@ Outcome ChorusApi::post_outcome(const std::string &path, const Json &body, const
     try {
         response = send(business_post(path, body), call, what);
     } catch (const TransportError &e) {
-        using Kind = TransportError::Kind;
-        // Refused, unresolvable or untrusted: nothing reached Chorus Pro. A timeout or a reset
-        // may come after Chorus Pro took the request.
-        const bool not_sent = e.kind() == Kind::connect_failed || e.kind() == Kind::dns ||
-                              e.kind() == Kind::tls_verification || e.kind() == Kind::tls;
-        outcome.kind = not_sent ? Outcome::Kind::not_sent : Outcome::Kind::uncertain;
+        // The kit tells a request that never reached Chorus Pro (refused, unresolvable,
+        // untrusted, not fully written) from one it may have taken (a timeout or a reset after
+        // it was sent).
+        using Applied = support::Classification::Applied;
+        outcome.kind = support::applied_for(e) == Applied::no ? Outcome::Kind::not_sent : Outcome::Kind::uncertain;
         outcome.error = support::classify(e, what).to_error();
         return outcome;
     }
     outcome.answer = read(response, what);
     if (outcome.answer.ok()) return outcome;
     // The gateway refused it (quota, 503 maintenance, credentials): not processed. A 500, 502
-    // or 504 may come from behind the gateway after the backend acted: uncertain.
+    // or 504 may come from behind the gateway after the backend acted: uncertain (the kit's
+    // rule for every connector).
     try {
         throw_for(outcome.answer, response, what);
     } catch (const Error &e) {
         outcome.error = e;
-        const int s = response.status;
-        outcome.kind = (s == 500 || s == 502 || s == 504) ? Outcome::Kind::uncertain : Outcome::Kind::answered;
+        outcome.kind = support::applied_for_status(response.status) == support::Classification::Applied::unknown
+                           ? Outcome::Kind::uncertain
+                           : Outcome::Kind::answered;
     }
     return outcome;
 }
