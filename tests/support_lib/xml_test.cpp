@@ -299,6 +299,9 @@ TEST_CASE("xml: fragments and raw XML are checked against the namespaces in scop
     CHECK(error_of([&] { w.raw("<!DOCTYPE x><x/>"); }, RELAIS_INTERNAL).find("raw XML fragment") !=
           std::string::npos);
     w.raw("text &amp; <m:X/>").end();
+    // The caller's own fragment is not held to the parser's default size cap.
+    const std::string large = "<m:Body>" + std::string(xml::ParseLimits{}.max_bytes, 'A') + "</m:Body>";
+    CHECK(xml::Writer::fragment({{"m", "urn:m"}}).raw(large).str().size() == large.size());
     CHECK(w.str() == "<?xml version=\"1.0\" encoding=\"UTF-8\"?><r xmlns:m=\"urn:m\">text &amp; <m:X/></r>");
     CHECK(w.in_scope().empty());
 }

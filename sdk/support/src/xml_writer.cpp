@@ -199,8 +199,12 @@ Writer &Writer::raw(std::string_view fragment) {
     wrapped += '>';
     wrapped += fragment;
     wrapped += "</w>";
+    // The caller wrote it: no cap beyond its own size (an attachment body can be large).
+    ParseLimits limits;
+    limits.max_bytes = wrapped.size();
+    limits.max_depth = 10000;
     try {
-        parse(wrapped, RELAIS_INTERNAL, "raw XML fragment");
+        parse(wrapped, RELAIS_INTERNAL, "raw XML fragment", limits);
     } catch (const Error &e) {
         misuse(e.what());
     }

@@ -69,18 +69,26 @@ class Value;
 struct Member;
 
 // Members in the order sent; names are case-sensitive and unique.
+//
+// Member is incomplete here (it holds a Value, which holds a Struct): every member function
+// that touches the vector is defined after Member, below, or in the source file.
 class Struct {
 public:
     Struct();
     Struct(std::initializer_list<Member> members);  // refuses a repeated name (RELAIS_INTERNAL)
+    Struct(const Struct &other);
+    Struct(Struct &&other) noexcept;
+    Struct &operator=(const Struct &other);
+    Struct &operator=(Struct &&other) noexcept;
+    ~Struct();
 
     // Appends a member; a name already present throws relais::Error(RELAIS_INTERNAL).
     Struct &add(std::string name, Value value);
     // The member's value; nullptr when absent.
     const Value *find(std::string_view name) const;
     const std::vector<Member> &members() const { return members_; }
-    std::size_t size() const { return members_.size(); }
-    bool empty() const { return members_.empty(); }
+    std::size_t size() const;
+    bool empty() const;
     bool operator==(const Struct &other) const;
 
 private:
@@ -136,6 +144,14 @@ struct Member {
     Value value;
     bool operator==(const Member &other) const { return name == other.name && value == other.value; }
 };
+
+inline Struct::Struct(const Struct &) = default;
+inline Struct::Struct(Struct &&) noexcept = default;
+inline Struct &Struct::operator=(const Struct &) = default;
+inline Struct &Struct::operator=(Struct &&) noexcept = default;
+inline Struct::~Struct() = default;
+inline std::size_t Struct::size() const { return members_.size(); }
+inline bool Struct::empty() const { return members_.empty(); }
 
 struct Fault {
     std::int32_t code = 0;
