@@ -4,7 +4,7 @@
 // boundary itself: the call struct, the output collector, the action lookup, the status.
 #include "direct_echo.hpp"
 
-#include "plugin_registry.hpp"
+#include "plugins/plugin_registry.hpp"
 
 #include <algorithm>
 #include <chrono>

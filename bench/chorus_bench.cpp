@@ -14,7 +14,7 @@
 //     chorus_bench [N]        (N invoices per run, 100 by default)
 #include "certificate_authority.hpp"
 #include "chorus_emulator.hpp"
-#include "service.hpp"
+#include "runtime/service.hpp"
 
 #include <relais/support/http_client.hpp>
 #include <relais/support/json.hpp>

@@ -3,7 +3,7 @@
 // (enqueue, claim, succeed) done by the SQLite store in a tight loop with the same
 // durability settings ("accepted": enqueues synced to disk). Then quota adherence: 1,000 jobs under a 20/s quota, every
 // 1-second window of their start times counted.
-#include "service.hpp"
+#include "runtime/service.hpp"
 
 #include <Poco/JSON/Parser.h>
 

@@ -11,8 +11,8 @@
 #include "certificate_authority.hpp"
 #include "sirene_emulator.hpp"
 
-#include "connector_settings.hpp"
-#include "plugin_registry.hpp"
+#include "config/connector_settings.hpp"
+#include "plugins/plugin_registry.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>

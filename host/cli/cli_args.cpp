@@ -1,4 +1,4 @@
-#include "cli_args.hpp"
+#include "cli/cli_args.hpp"
 
 #include <iostream>
 #include <sstream>

@@ -2,7 +2,7 @@
 // errors handled the same way everywhere.
 #pragma once
 
-#include "cli.hpp"
+#include "cli/cli.hpp"
 
 #include <boost/program_options.hpp>
 

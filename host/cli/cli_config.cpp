@@ -1,15 +1,15 @@
 // relais config check FILE: everything `relais serve` would refuse in a configuration file,
 // found without starting the service: the host section, then each connector's section against
 // its plugin's schema and the plugin's own configure().
-#include "cli.hpp"
-#include "cli_args.hpp"
+#include "cli/cli.hpp"
+#include "cli/cli_args.hpp"
 
-#include "../connector_settings.hpp"
-#include "../error_class.hpp"
-#include "../host_config.hpp"
-#include "../json_schema.hpp"
-#include "../plugin_registry.hpp"
-#include "../settings_store.hpp"
+#include "config/connector_settings.hpp"
+#include "plugins/error_class.hpp"
+#include "config/host_config.hpp"
+#include "config/json_schema.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "config/settings_store.hpp"
 
 #include <Poco/JSON/Stringifier.h>
 

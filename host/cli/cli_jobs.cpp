@@ -1,11 +1,11 @@
 // relais jobs list | show | retry | cancel: the job store of a data directory, read and
 // changed directly (SQLite in WAL mode takes a second process beside a running service, whose
 // scheduler sees retries and cancellations at its next poll).
-#include "cli.hpp"
-#include "cli_args.hpp"
+#include "cli/cli.hpp"
+#include "cli/cli_args.hpp"
 
-#include "../host_config.hpp"
-#include "../jobs/sqlite_job_store.hpp"
+#include "config/host_config.hpp"
+#include "jobs/sqlite_job_store.hpp"
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>

@@ -1,8 +1,8 @@
 // relais plugins list | show
-#include "cli.hpp"
-#include "cli_args.hpp"
+#include "cli/cli.hpp"
+#include "cli/cli_args.hpp"
 
-#include "../plugin_registry.hpp"
+#include "plugins/plugin_registry.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

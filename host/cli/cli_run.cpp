@@ -1,13 +1,13 @@
 // relais test | exec: load one plugin, configure it from a configuration file, run it.
-#include "cli.hpp"
-#include "cli_args.hpp"
+#include "cli/cli.hpp"
+#include "cli/cli_args.hpp"
 
-#include "../connector_settings.hpp"
-#include "../error_class.hpp"
-#include "../host_config.hpp"
-#include "../json_schema.hpp"
-#include "../plugin_registry.hpp"
-#include "../redactor.hpp"
+#include "config/connector_settings.hpp"
+#include "plugins/error_class.hpp"
+#include "config/host_config.hpp"
+#include "config/json_schema.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "config/redactor.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>

@@ -2,13 +2,13 @@
 //
 // SIGTERM or SIGINT: stop accepting, let requests in flight finish within the configured
 // grace period, exit 0. SIGHUP: rescan the plugin directory (as POST /api/v1/plugins/reload).
-#include "cli.hpp"
-#include "cli_args.hpp"
+#include "cli/cli.hpp"
+#include "cli/cli_args.hpp"
 
-#include "../host_config.hpp"
-#include "../logging.hpp"
-#include "../plugin_registry.hpp"
-#include "../service.hpp"
+#include "config/host_config.hpp"
+#include "observability/logging.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "runtime/service.hpp"
 
 #include <Poco/Logger.h>
 

@@ -1,11 +1,11 @@
 // relais: the Relais integration host's single binary.
-#include "cli.hpp"
-#include "../plugin_registry.hpp"
+#include "cli/cli.hpp"
+#include "plugins/plugin_registry.hpp"
 
 #include <boost/program_options.hpp>
 
-#include "../logging.hpp"
-#include "../redactor.hpp"
+#include "observability/logging.hpp"
+#include "config/redactor.hpp"
 
 #include <iostream>
 

@@ -1,4 +1,4 @@
-#include "api_auth.hpp"
+#include "http/api_auth.hpp"
 
 #include <Poco/String.h>
 

@@ -4,7 +4,7 @@
 // read the connectors, the metrics and the API document.
 #pragma once
 
-#include "../host_config.hpp"
+#include "config/host_config.hpp"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "api_error.hpp"
+#include "http/api_error.hpp"
 
 namespace relais::host::http {
 

@@ -1,6 +1,6 @@
-#include "api_router.hpp"
+#include "http/api_router.hpp"
 
-#include "api_error.hpp"
+#include "http/api_error.hpp"
 
 #include <Poco/URI.h>
 

@@ -2,7 +2,7 @@
 // the scope a caller needs, and the handler. The OpenAPI document is checked against it.
 #pragma once
 
-#include "api_auth.hpp"
+#include "http/api_auth.hpp"
 
 #include <Poco/JSON/Object.h>
 

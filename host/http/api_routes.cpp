@@ -1,10 +1,10 @@
-#include "api_routes.hpp"
+#include "http/api_routes.hpp"
 
-#include "../connector_manager.hpp"
-#include "../error_class.hpp"
-#include "../job_runtime.hpp"
-#include "../metrics.hpp"
-#include "api_error.hpp"
+#include "runtime/connector_manager.hpp"
+#include "plugins/error_class.hpp"
+#include "runtime/job_runtime.hpp"
+#include "observability/metrics.hpp"
+#include "http/api_error.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Handler.h>

@@ -1,7 +1,7 @@
 // The endpoints of the HTTP API, bound to the running host's parts.
 #pragma once
 
-#include "api_router.hpp"
+#include "http/api_router.hpp"
 
 #include <atomic>
 #include <string>

@@ -1,8 +1,8 @@
-#include "api_server.hpp"
+#include "http/api_server.hpp"
 
-#include "api_error.hpp"
-#include "metrics.hpp"
-#include "redactor.hpp"
+#include "http/api_error.hpp"
+#include "observability/metrics.hpp"
+#include "config/redactor.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>

@@ -3,8 +3,8 @@
 // finish within a bound.
 #pragma once
 
-#include "api_auth.hpp"
-#include "api_router.hpp"
+#include "http/api_auth.hpp"
+#include "http/api_router.hpp"
 
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>

@@ -1,9 +1,9 @@
 // /api/v1/jobs: enqueue, follow, list, cancel and retry durable jobs.
-#include "api_error.hpp"
-#include "api_routes.hpp"
+#include "http/api_error.hpp"
+#include "http/api_routes.hpp"
 
-#include "../job_runtime.hpp"
-#include "../jobs/job_json.hpp"
+#include "runtime/job_runtime.hpp"
+#include "jobs/job_json.hpp"
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>

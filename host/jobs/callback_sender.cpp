@@ -1,6 +1,6 @@
-#include "callback_sender.hpp"
+#include "jobs/callback_sender.hpp"
 
-#include "job_json.hpp"
+#include "jobs/job_json.hpp"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>

@@ -5,7 +5,7 @@
 // stopped before then posts it again after its restart: at least once, like the jobs.
 #pragma once
 
-#include "job.hpp"
+#include "jobs/job.hpp"
 
 #include <chrono>
 #include <condition_variable>

@@ -1,4 +1,4 @@
-#include "clock.hpp"
+#include "jobs/clock.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,7 +1,7 @@
 // Jobs as JSON, as the API shows them and as callbacks deliver them.
 #pragma once
 
-#include "job.hpp"
+#include "jobs/job.hpp"
 
 #include <Poco/JSON/Object.h>
 

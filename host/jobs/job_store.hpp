@@ -14,7 +14,7 @@
 //   std::invalid_argument; "no such job" and "not in a state that allows it" are return values.
 #pragma once
 
-#include "job.hpp"
+#include "jobs/job.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "periodic.hpp"
+#include "jobs/periodic.hpp"
 
 #include <Poco/Logger.h>
 

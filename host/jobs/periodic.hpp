@@ -20,8 +20,8 @@
 // Thread-safe.
 #pragma once
 
-#include "clock.hpp"
-#include "job_store.hpp"
+#include "jobs/clock.hpp"
+#include "jobs/job_store.hpp"
 
 #include <cstdint>
 #include <map>

@@ -1,4 +1,4 @@
-#include "quota.hpp"
+#include "jobs/quota.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -24,8 +24,8 @@
 // no store write.
 #pragma once
 
-#include "clock.hpp"
-#include "job_store.hpp"
+#include "jobs/clock.hpp"
+#include "jobs/job_store.hpp"
 
 #include <condition_variable>
 #include <cstdint>

@@ -1,6 +1,6 @@
-#include "retry_policy.hpp"
+#include "jobs/retry_policy.hpp"
 
-#include "error_class.hpp"
+#include "plugins/error_class.hpp"
 
 #include <algorithm>
 #include <cmath>

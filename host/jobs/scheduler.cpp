@@ -1,6 +1,6 @@
-#include "scheduler.hpp"
+#include "jobs/scheduler.hpp"
 
-#include "error_class.hpp"
+#include "plugins/error_class.hpp"
 
 #include <Poco/Logger.h>
 

@@ -35,12 +35,12 @@
 // so that returns a retryable error goes back to the queue without using an attempt.
 #pragma once
 
-#include "call_result.hpp"
-#include "clock.hpp"
-#include "job_store.hpp"
-#include "periodic.hpp"
-#include "quota.hpp"
-#include "retry_policy.hpp"
+#include "plugins/call_result.hpp"
+#include "jobs/clock.hpp"
+#include "jobs/job_store.hpp"
+#include "jobs/periodic.hpp"
+#include "jobs/quota.hpp"
+#include "jobs/retry_policy.hpp"
 
 #include <atomic>
 #include <condition_variable>

@@ -1,4 +1,4 @@
-#include "sqlite_db.hpp"
+#include "jobs/sqlite_db.hpp"
 
 #include <sqlite3.h>
 

@@ -1,6 +1,6 @@
-#include "sqlite_job_store.hpp"
+#include "jobs/sqlite_job_store.hpp"
 
-#include "sqlite_db.hpp"
+#include "jobs/sqlite_db.hpp"
 
 #include <array>
 #include <cstdio>

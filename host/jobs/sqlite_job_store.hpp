@@ -9,7 +9,7 @@
 // throw-away stores.
 #pragma once
 
-#include "job_store.hpp"
+#include "jobs/job_store.hpp"
 
 #include <filesystem>
 #include <memory>

@@ -2,7 +2,7 @@
 
 #include "plugin_files.hpp"
 
-#include "connector_settings.hpp"
+#include "config/connector_settings.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -14,8 +14,8 @@
 
 #include "certificate_authority.hpp"
 
-#include "call_result.hpp"
-#include "plugin_registry.hpp"
+#include "plugins/call_result.hpp"
+#include "plugins/plugin_registry.hpp"
 
 #include <Poco/JSON/Object.h>
 

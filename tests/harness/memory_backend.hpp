@@ -2,7 +2,7 @@
 // follow-up jobs a connector enqueues itself, in order, instead of starting a scheduler.
 #pragma once
 
-#include "plugin_backend.hpp"
+#include "plugins/plugin_backend.hpp"
 
 #include <cstdint>
 #include <deque>

@@ -3,7 +3,7 @@
 #include "sirene_examples.hpp"
 #include "sirene_harness.hpp"
 
-#include "plugin_backend.hpp"
+#include "plugins/plugin_backend.hpp"
 
 #include <relais/support/http_client.hpp>
 

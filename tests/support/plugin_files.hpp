@@ -8,7 +8,7 @@ namespace relais::test {
 
 // The plugin directory of the build (real connectors and diagnostics).
 std::filesystem::path built_plugin_dir();
-// The folder of one misbehaving test plugin case (tests/plugins/CMakeLists.txt).
+// The folder of one misbehaving test plugin case (tests/test_plugins/CMakeLists.txt).
 std::filesystem::path test_plugin_case_dir(const std::string &test_case);
 // The relais executable of the build.
 std::filesystem::path relais_binary();

@@ -1,0 +1,243 @@
+#include "runtime/job_runtime.hpp"
+
+#include "plugins/error_class.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+
+#include <unistd.h>
+
+namespace relais::host {
+namespace {
+
+using Poco::JSON::Object;
+
+Poco::Logger &logger() { return Poco::Logger::get("relais.jobs"); }
+
+CallResult refusal(relais_status status, std::string message) {
+    CallResult r;
+    r.status = status;
+    r.message = std::move(message);
+    return r;
+}
+
+// Why a connector cannot take work now, or empty.
+std::string unusable(const Connector &c) {
+    if (c.state == Connector::State::disabled) return "connector " + c.name() + " is disabled";
+    if (c.state == Connector::State::invalid_config) {
+        std::string why;
+        for (const auto &p : c.problems) why += (why.empty() ? "" : "; ") + p;
+        return "connector " + c.name() + " has invalid settings: " + why;
+    }
+    return {};
+}
+
+// The input's problems against the action's schema, or empty.
+std::string input_problems(const Connector &c, const std::string &action, const std::string &input) {
+    const auto schema = c.action_schemas.find(action);
+    if (schema == c.action_schemas.end()) return "connector " + c.name() + " has no action '" + action + "'";
+    Poco::Dynamic::Var value;
+    try {
+        Poco::JSON::Parser parser;
+        value = parser.parse(input);
+    } catch (const Poco::Exception &e) {
+        return "input of " + c.name() + "." + action + " is not valid JSON: " + e.displayText();
+    }
+    if (value.type() != typeid(Object::Ptr)) return "input of " + c.name() + "." + action + " must be a JSON object";
+    std::string all;
+    for (const auto &e : schema->second->validate(value)) all += (all.empty() ? "" : "; ") + e.message();
+    return all.empty() ? all : "input of " + c.name() + "." + action + " is invalid: " + all;
+}
+
+// Per-call services of a plugin running a job, answered by the scheduler's JobContext.
+class JobCall final : public relais_call_ctx {
+public:
+    explicit JobCall(JobContext &context) : context_(context) {}
+    relais_status acquire_quota(uint32_t count, uint64_t max_wait_ms, uint64_t *retry_after_ms) override {
+        const auto wait = context_.acquire_quota(count, max_wait_ms > static_cast<uint64_t>(kNever)
+                                                            ? kNever
+                                                            : static_cast<int64_t>(max_wait_ms));
+        if (wait == 0) return RELAIS_OK;
+        if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
+        return RELAIS_RATE_LIMITED;
+    }
+    bool cancelled() const override { return context_.stop_requested(); }
+    uint64_t remaining_ms() const override { return UINT64_MAX; }
+
+private:
+    JobContext &context_;
+};
+
+// Per-call services of a synchronous call: the connector's quota, waited for briefly and
+// ahead of the connector's jobs (someone is waiting for this answer).
+class SyncCall final : public relais_call_ctx {
+public:
+    SyncCall(Scheduler &scheduler, const Clock &clock, std::string connector, int64_t max_wait_ms)
+        : scheduler_(scheduler), clock_(clock), connector_(std::move(connector)), max_wait_ms_(max_wait_ms) {}
+    relais_status acquire_quota(uint32_t count, uint64_t max_wait_ms, uint64_t *retry_after_ms) override {
+        const auto wait_ms = std::min<int64_t>(max_wait_ms_, static_cast<int64_t>(std::min<uint64_t>(max_wait_ms, INT64_MAX / 2)));
+        int64_t wait = 0;
+        try {
+            wait = scheduler_.quota().acquire(connector_, count, clock_.now_ms() + std::max<int64_t>(0, wait_ms), {},
+                                              QuotaLimiter::Priority::interactive);
+        } catch (const std::exception &) {
+            return RELAIS_INTERNAL;
+        }
+        if (wait == 0) return RELAIS_OK;
+        if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
+        return RELAIS_RATE_LIMITED;
+    }
+    bool cancelled() const override { return false; }
+    uint64_t remaining_ms() const override { return UINT64_MAX; }
+
+private:
+    Scheduler &scheduler_;
+    const Clock &clock_;
+    std::string connector_;
+    int64_t max_wait_ms_;
+};
+
+}  // namespace
+
+std::unique_ptr<relais_call_ctx> JobRuntime::sync_call(const std::string &connector, int64_t max_quota_wait_ms) {
+    return std::make_unique<SyncCall>(*scheduler_, clock_, connector, max_quota_wait_ms);
+}
+
+// Runs one attempt of a job through its connector's current plugin instance.
+class JobRuntime::Executor final : public JobExecutor {
+public:
+    explicit Executor(ConnectorManager *&connectors) : connectors_(connectors) {}
+
+    CallResult execute(const Job &job, JobContext &context) override {
+        const auto c = connectors_ ? connectors_->find(job.connector) : nullptr;
+        if (!c) return refusal(RELAIS_INVALID_CONFIG, "connector " + job.connector + " is not loaded");
+        if (const auto why = unusable(*c); !why.empty()) return refusal(RELAIS_INVALID_CONFIG, why);
+        if (const auto why = input_problems(*c, job.action, job.input); !why.empty())
+            return refusal(RELAIS_INVALID_INPUT, why);
+        JobCall call(context);
+        return connectors_->execute(*c, job.action, job.input, "job-" + std::to_string(job.id), &call);
+    }
+
+private:
+    ConnectorManager *&connectors_;
+};
+
+ConnectorPolicy policy_for(const Connector &c) {
+    const auto &d = c.plugin.lib->descriptor();
+    ConnectorPolicy p;
+    p.quota_per_action = !d.quota_per_request;
+    for (const auto &q : d.quotas) {
+        p.quota.per_second = q.per_second;
+        p.quota.per_day = static_cast<int64_t>(q.per_day);
+    }
+    for (const auto &t : d.periodic_tasks)
+        p.periodic.push_back({t.name, t.action, t.input, static_cast<int64_t>(t.interval_seconds) * 1000,
+                              static_cast<int64_t>(t.start_delay_seconds) * 1000});
+    const auto &a = c.adjustments;
+    if (!a) return p;
+    if (const auto quotas = a->getArray("quotas"); quotas && quotas->size() > 0) {
+        const auto q = quotas->getObject(0);
+        p.quota.per_second = q->optValue<double>("per_second", p.quota.per_second);
+        p.quota.per_day = q->optValue<int64_t>("per_day", p.quota.per_day);
+    }
+    if (const auto retry = a->getObject("retry")) {
+        p.retry.max_attempts = retry->optValue<int>("max_attempts", p.retry.max_attempts);
+        p.retry.delay_ms = static_cast<int64_t>(retry->optValue<double>("delay_seconds", p.retry.delay_ms / 1000.0) * 1000);
+        p.retry.exponential = retry->optValue<bool>("exponential", p.retry.exponential);
+        p.retry.max_delay_ms =
+            static_cast<int64_t>(retry->optValue<double>("max_delay_seconds", p.retry.max_delay_ms / 1000.0) * 1000);
+    }
+    p.max_concurrency = a->optValue<int>("max_concurrency", p.max_concurrency);
+    if (const auto tasks = a->getArray("periodic_tasks")) {
+        for (size_t i = 0; i < tasks->size(); ++i) {
+            const auto t = tasks->getObject(i);
+            if (!t) continue;
+            for (auto &task : p.periodic)
+                if (task.name == t->optValue<std::string>("name", "")) {
+                    task.interval_ms = t->optValue<int64_t>("interval_seconds", task.interval_ms / 1000) * 1000;
+                    task.start_delay_ms = t->optValue<int64_t>("start_delay_seconds", task.start_delay_ms / 1000) * 1000;
+                }
+        }
+    }
+    return p;
+}
+
+JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
+    : store_(std::make_unique<SqliteJobStore>(data_dir, SqliteJobStoreOptions{options.synchronous, 5000})),
+      executor_(std::make_unique<Executor>(connectors_)) {
+    SchedulerOptions s;
+    s.owner = "relais-" + std::to_string(::getpid()) + "-" + std::to_string(clock_.now_ms());
+    s.workers = options.workers;
+    s.lease_ms = options.lease_ms;
+    s.retention_ms = options.retention_ms;
+    scheduler_ = std::make_unique<Scheduler>(*store_, *executor_, clock_, s);
+    scheduler_->set_on_finished([this](const Job &job) {
+        if (!job.callback_url) return;
+        if (const auto detail = store_->get(job.id)) callbacks_.post(*detail);
+    });
+}
+
+JobRuntime::~JobRuntime() { stop(0); }
+
+void JobRuntime::attach(ConnectorManager &connectors) { connectors_ = &connectors; }
+
+void JobRuntime::start() {
+    // Callbacks of jobs that finished before the last stop and were not delivered yet.
+    for (const auto id : store_->pending_callbacks(100'000))
+        if (const auto detail = store_->get(id)) callbacks_.post(*detail);
+    scheduler_->start();
+}
+
+void JobRuntime::stop(int64_t grace_ms) {
+    if (scheduler_) scheduler_->stop(grace_ms);
+}
+
+void JobRuntime::apply_policy(const Connector &c) {
+    if (!unusable(c).empty()) {
+        scheduler_->remove_policy(c.name());
+        return;
+    }
+    try {
+        scheduler_->set_policy(c.name(), policy_for(c));
+    } catch (const std::invalid_argument &e) {
+        logger().error("connector " + c.name() + ": its job policy is invalid (" + e.what() + "); its jobs wait");
+        scheduler_->remove_policy(c.name());
+    }
+}
+
+EnqueueResult JobRuntime::submit(NewJob job) {
+    const auto c = connectors_ ? connectors_->find(job.connector) : nullptr;
+    if (!c) throw std::out_of_range("no connector named '" + job.connector + "'");
+    if (const auto why = input_problems(*c, job.action, job.input); !why.empty()) throw std::invalid_argument(why);
+    const auto result = store_->enqueue(job, clock_.now_ms());
+    if (result.created) scheduler_->notify();
+    return result;
+}
+
+PluginBackend::Enqueued JobRuntime::enqueue(const std::string &connector, const std::string &action,
+                                            const std::string &input_json, const std::string &idempotency_key,
+                                            uint64_t delay_ms, uint32_t max_attempts) {
+    NewJob job;
+    job.connector = connector;
+    job.action = action;
+    job.input = input_json;
+    if (!idempotency_key.empty()) job.idempotency_key = idempotency_key;
+    if (delay_ms) job.run_at = clock_.now_ms() + static_cast<int64_t>(delay_ms);
+    const auto policy = scheduler_->policy(connector);
+    job.max_attempts = max_attempts ? static_cast<int>(max_attempts) : policy ? policy->retry.max_attempts : 3;
+    const auto r = submit(std::move(job));
+    return {r.job.id, r.created};
+}
+
+std::optional<std::string> JobRuntime::state_get(const std::string &plugin, const std::string &key) {
+    return store_->get_state(plugin, key);
+}
+
+void JobRuntime::state_put(const std::string &plugin, const std::string &key, const std::string &value) {
+    store_->put_state(plugin, key, value);
+}
+
+void JobRuntime::state_delete(const std::string &plugin, const std::string &key) { store_->delete_state(plugin, key); }
+
+}  // namespace relais::host

@@ -1,0 +1,82 @@
+// Durable jobs in the running service: the SQLite store, the scheduler and its workers, the
+// executor that runs a job through its connector's plugin, and the plugin-facing services
+// (enqueue a follow-up, durable state). Each connector's scheduling policy comes from its
+// plugin: declared quotas and periodic tasks, adjusted by what configure returned.
+#pragma once
+
+#include "runtime/connector_manager.hpp"
+#include "jobs/callback_sender.hpp"
+#include "jobs/clock.hpp"
+#include "jobs/scheduler.hpp"
+#include "jobs/sqlite_job_store.hpp"
+#include "plugins/plugin_backend.hpp"
+
+#include <filesystem>
+#include <memory>
+
+namespace relais::host {
+
+// The scheduling policy a connector asks for: its descriptor's quotas and periodic tasks,
+// overridden by the JSON object its configure returned, whose optional keys are
+//   "quotas": [{"scope":"requests","per_second":5,"per_day":50000}],
+//   "retry": {"max_attempts":3,"delay_seconds":10,"exponential":false,"max_delay_seconds":3600},
+//   "max_concurrency": 4,
+//   "periodic_tasks": [{"name":"...","interval_seconds":21600,"start_delay_seconds":20}].
+ConnectorPolicy policy_for(const Connector &connector);
+
+class JobRuntime : public PluginBackend {
+public:
+    struct Options {
+        int workers = 8;
+        int64_t lease_ms = 60'000;
+        // See SqliteJobStoreOptions: every mode survives kill -9; "accepted" and "full" also
+        // keep every accepted job across a power cut.
+        SqliteJobStoreOptions::Sync synchronous = SqliteJobStoreOptions::Sync::accepted;
+        // Succeeded and cancelled jobs are deleted this long after they ended; 0 keeps them.
+        int64_t retention_ms = 30LL * 86'400'000;
+    };
+
+    JobRuntime(const std::filesystem::path &data_dir, Options options);
+    ~JobRuntime() override;
+
+    // The connectors jobs run on; set before start().
+    void attach(ConnectorManager &connectors);
+    void start();
+    // Lets running jobs finish for up to `grace_ms`; the others go back to the queue.
+    void stop(int64_t grace_ms);
+
+    // Follows a connector's (re)publication: its policy, or no policy while it is unusable
+    // (its queued jobs then wait; nothing is lost).
+    void apply_policy(const Connector &connector);
+
+    // Checks connector, action and input, then enqueues. Throws std::invalid_argument naming
+    // what is wrong; std::out_of_range when the connector does not exist.
+    EnqueueResult submit(NewJob job);
+
+    // Per-call services for a synchronous call (an API action or a connection test) of
+    // `connector`: its quota is the one its jobs use, and a plugin that asks for quota per
+    // request waits at most `max_quota_wait_ms` for it, then gets rate_limited.
+    std::unique_ptr<relais_call_ctx> sync_call(const std::string &connector, int64_t max_quota_wait_ms = 2000);
+    JobStore &store() { return *store_; }
+    Scheduler &scheduler() { return *scheduler_; }
+
+    // PluginBackend
+    Enqueued enqueue(const std::string &connector, const std::string &action, const std::string &input_json,
+                     const std::string &idempotency_key, uint64_t delay_ms, uint32_t max_attempts) override;
+    std::optional<std::string> state_get(const std::string &plugin, const std::string &key) override;
+    void state_put(const std::string &plugin, const std::string &key, const std::string &value) override;
+    void state_delete(const std::string &plugin, const std::string &key) override;
+
+private:
+    class Executor;
+
+    std::unique_ptr<SqliteJobStore> store_;
+    SystemClock clock_;
+    std::unique_ptr<Executor> executor_;
+    // Outlives the scheduler that feeds it; tells the store each callback delivered.
+    CallbackSender callbacks_{CallbackSender::Options{}, [this](int64_t id) { store_->callback_done(id); }};
+    std::unique_ptr<Scheduler> scheduler_;
+    ConnectorManager *connectors_ = nullptr;
+};
+
+}  // namespace relais::host

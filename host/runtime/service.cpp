@@ -1,0 +1,104 @@
+#include "runtime/service.hpp"
+
+#include "http/api_routes.hpp"
+#include "observability/logging.hpp"
+
+#include <Poco/Logger.h>
+
+namespace relais::host {
+namespace {
+
+Poco::Logger &logger() { return Poco::Logger::get("relais.service"); }
+
+http::ServerSettings server_settings(const HostConfig &host) {
+    http::ServerSettings s;
+    s.address = host.listen.address;
+    s.port = host.listen.port;
+    if (host.tls) {
+        s.tls_certificate = host.tls->certificate.string();
+        s.tls_private_key = host.tls->private_key.string();
+    }
+    s.max_body_bytes = host.api.max_body_bytes;
+    s.request_timeout_seconds = static_cast<int>(host.api.request_timeout_seconds);
+    s.max_threads = static_cast<int>(host.api.max_threads);
+    s.max_queued = static_cast<int>(host.api.max_queued);
+    return s;
+}
+
+}  // namespace
+
+static JobRuntime::Options jobs_options(const JobsConfig &c) {
+    JobRuntime::Options o;
+    o.workers = static_cast<int>(c.workers);
+    o.lease_ms = static_cast<int64_t>(c.lease_seconds) * 1000;
+    o.retention_ms = static_cast<int64_t>(c.retention_days) * 86'400'000;
+    o.synchronous = c.durability == "full"     ? SqliteJobStoreOptions::Sync::full
+                    : c.durability == "normal" ? SqliteJobStoreOptions::Sync::normal
+                                               : SqliteJobStoreOptions::Sync::accepted;
+    return o;
+}
+
+Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
+    : Service(config, std::move(plugin_dir), jobs_options(config.host.jobs)) {}
+
+Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRuntime::Options jobs)
+    : config_(std::move(config)), redactor_(std::make_shared<Redactor>()), metrics_(RELAIS_VERSION),
+      auth_(config_.host.tokens) {
+    redactor_->add_all(config_.secret_values);
+    store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
+    jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, jobs);
+
+    ConnectorManager::Options options;
+    options.plugin_dir = config_.host.plugin_dir.empty() ? plugin_dir : config_.host.plugin_dir;
+    options.shadow_dir = config_.host.data_dir / "plugin-cache";
+    options.configured = config_.connectors;
+    options.references = config_.connector_references;
+    options.resolve_saved = [this](const std::string &name, const Poco::JSON::Object::Ptr &saved) {
+        return resolve_section(saved, (store_->directory() / (name + ".json")).string(), config_.environment, config_.base);
+    };
+    options.redactor = redactor_;
+    options.store = store_.get();
+    options.metrics = &metrics_;
+    options.backend = jobs_.get();
+    options.on_published = [this](const Connector &c) { jobs_->apply_policy(c); };
+    connectors_ = std::make_unique<ConnectorManager>(std::move(options));
+    jobs_->attach(*connectors_);
+    router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_, *jobs_});
+}
+
+Service::~Service() { stop(); }
+
+void Service::start() {
+    if (config_.host.tokens.empty())
+        logger().warning("no API token is configured: every endpoint but /healthz and /readyz will answer 401");
+    connectors_->start();
+    jobs_->start();
+    for (const auto &name : connectors_->unknown_sections())
+        logger().warning("configuration section connectors." + name + " names no loaded plugin");
+    server_ = std::make_unique<http::ApiServer>(server_settings(config_.host), router_, auth_, redactor_, &metrics_);
+    server_->start();
+    ready_ = true;
+    logger().information("listening on " + url());
+}
+
+std::string Service::url() const { return server_ ? server_->url() : std::string(); }
+uint16_t Service::port() const { return server_ ? server_->port() : 0; }
+
+ReloadReport Service::reload() { return connectors_->reload(); }
+
+bool Service::stop() {
+    if (!server_) return true;
+    ready_ = false;
+    logger().information("stopping");
+    const auto grace = std::chrono::seconds(config_.host.api.shutdown_grace_seconds);
+    const auto started = std::chrono::steady_clock::now();
+    const bool drained = server_->stop(grace);
+    if (!drained) return false;
+    server_.reset();
+    // Jobs share the grace period; those still running after it go back to the queue.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(grace - (std::chrono::steady_clock::now() - started));
+    jobs_->stop(std::max<int64_t>(0, left.count()));
+    return true;
+}
+
+}  // namespace relais::host
