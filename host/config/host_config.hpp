@@ -26,24 +26,23 @@
 // files, ${file:...} references) are relative to the directory of the configuration file.
 //
 // Loading happens in this order, each step on the result of the one before:
-//   1. parse (syntax errors give line and column; a key given twice in one object is an error),
-//   2. environment overrides: RELAIS__HOST__LISTEN__PORT=9000 sets host.listen.port;
-//      segments are separated by "__" and lower-cased, missing objects are created. A value
-//      that parses as JSON (9000, true, null, "quoted", [..], {..}) is that JSON value, anything
-//      else is a plain string (so a numeric client id must be quoted: '"12345"'). Variables
-//      apply in name order, so RELAIS__HOST__LISTEN__PORT wins over RELAIS__HOST__LISTEN.
+//   1. parse: syntax errors give line and column, a key given twice in one object is an error
+//      (json_locator.hpp);
+//   2. environment overrides: RELAIS__HOST__LISTEN__PORT=9000 sets host.listen.port
+//      (env_overrides.hpp says how names map to keys and values to JSON);
 //   3. secret references, in every string value of the document: a value that is exactly
-//      ${env:NAME} or ${file:PATH} becomes the variable's value or the file's content (line
-//      breaks at its end removed). $${ stands for a literal ${; any other ${ is an error, so a
-//      reference inside a longer string ("Bearer ${env:X}") is refused rather than kept as text.
-//   4. validation of the document against an embedded JSON Schema, then the checks a schema
-//      cannot express (files readable, data_dir creatable, duplicate tokens). The connector
-//      sections are only checked for shape here: their plugins validate them (see
-//      connector_settings.hpp and `relais config check`).
+//      ${env:NAME} or ${file:PATH} becomes the variable's value or the file's content, $${ is a
+//      literal ${, any other ${ is an error (secret_references.hpp);
+//   4. validation of the document against the JSON Schema in host_schema.json, then the checks
+//      a schema cannot express: files readable, data_dir creatable, duplicate tokens
+//      (host_checks.hpp). The connector sections are only checked for shape here: their
+//      plugins validate them (see connector_settings.hpp and `relais config check`).
 //
 // No error message ever holds a secret: token values and values obtained through a reference
 // are described ("string from ${env:X}, value hidden"), never quoted.
 #pragma once
+
+#include "config/environment.hpp"
 
 #include <Poco/JSON/Object.h>
 
@@ -57,12 +56,6 @@
 #include <vector>
 
 namespace relais::host {
-
-// Environment variables by name. Taken as a parameter so that tests never touch the process's.
-using Environment = std::map<std::string, std::string>;
-
-// The process's environment (environ).
-Environment process_environment();
 
 struct ListenConfig {
     std::string address = "127.0.0.1";  // an IP address or a host name
