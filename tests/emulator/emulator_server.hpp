@@ -1,5 +1,6 @@
 // The HTTP(S) server every API emulator is built on: routes with path parameters, a request
-// log, quotas, faults on demand and a controllable clock. See DESIGN.md, "Emulators".
+// log, quotas, faults on demand and a controllable clock. An emulator rejects what the real
+// API rejects, so a connector that passes against it has a good chance against the real one.
 #pragma once
 
 #include "certificate_authority.hpp"
