@@ -823,6 +823,22 @@ void collect_secrets(const Object &schema, const std::string &pointer, std::vect
         if (const Object::Ptr branch = schema.getObject(keyword)) collect_secrets(*branch, pointer, out);
 }
 
+void collect_largest_max_length(const Var &node, std::optional<std::size_t> &largest) {
+    const Object::Ptr schema = as_object(node);
+    if (!schema) return;
+    if (schema->has("maxLength")) {
+        const std::size_t length = count_value(schema->get("maxLength"));
+        if (!largest || length > *largest) largest = length;
+    }
+    if (const Object::Ptr properties = schema->getObject("properties"))
+        for (const std::string &name : properties->getNames()) collect_largest_max_length(properties->get(name), largest);
+    for (const char *keyword : {"additionalProperties", "items", "then", "else"})
+        if (schema->has(keyword)) collect_largest_max_length(schema->get(keyword), largest);
+    for (const char *keyword : kSchemaListKeywords)
+        if (const Array::Ptr list = schema->getArray(keyword))
+            for (unsigned i = 0; i < list->size(); ++i) collect_largest_max_length(list->get(i), largest);
+}
+
 } // namespace
 
 // -------------------------------------------------------------------------------------------------
@@ -867,6 +883,12 @@ std::vector<std::string> JsonSchema::secret_paths() const {
     std::vector<std::string> paths;
     collect_secrets(*root_, "", paths);
     return paths;
+}
+
+std::optional<std::size_t> JsonSchema::largest_max_length() const {
+    std::optional<std::size_t> largest;
+    collect_largest_max_length(Var(root_), largest);
+    return largest;
 }
 
 } // namespace relais::host

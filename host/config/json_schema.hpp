@@ -26,6 +26,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -70,6 +71,12 @@ public:
     // "additionalProperties" have no fixed pointer and are not listed (validate() still never
     // renders them).
     std::vector<std::string> secret_paths() const;
+
+    // The largest "maxLength" of the subschemas an instance must match (properties,
+    // additionalProperties, items, allOf/anyOf/oneOf, then/else; not under "not" or "if", which
+    // bound nothing); nullopt when none declares one. A plugin declares its largest input this
+    // way (a base64 file field), and the host sizes its API body limit from it.
+    std::optional<std::size_t> largest_max_length() const;
 
     // The parsed schema (keys in document order). Shared: do not modify it.
     const Poco::JSON::Object::Ptr &root() const { return root_; }

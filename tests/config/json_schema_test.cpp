@@ -476,3 +476,25 @@ TEST_CASE("json schema: the diagnostics plugin's settings schema", "[json_schema
     CHECK(schema.secret_paths() == std::vector<std::string>{"/secret_token"});
     CHECK(schema.root()->getObject("properties")->size() == 3);
 }
+
+TEST_CASE("json schema: the largest maxLength an instance must respect", "[json_schema]") {
+    CHECK_FALSE(JsonSchema::parse(R"({"type":"object"})").largest_max_length());
+    CHECK_FALSE(JsonSchema::parse(R"({"properties":{"a":{"type":"string"}}})").largest_max_length());
+    CHECK(JsonSchema::parse(R"({"type":"string","maxLength":7})").largest_max_length() == 7u);
+    // A base64 file among small fields, as a connector declares it.
+    CHECK(JsonSchema::parse(R"({"type":"object","properties":{
+            "number":{"type":"string","maxLength":100},
+            "file_base64":{"type":"string","maxLength":13981016},
+            "name":{"type":"string","maxLength":200}}})")
+              .largest_max_length() == 13981016u);
+    // Nested objects, arrays, additional properties and branches are all looked into.
+    CHECK(JsonSchema::parse(R"({"properties":{"o":{"properties":{"s":{"maxLength":30}}}}})").largest_max_length() == 30u);
+    CHECK(JsonSchema::parse(R"({"items":{"maxLength":31}})").largest_max_length() == 31u);
+    CHECK(JsonSchema::parse(R"({"additionalProperties":{"maxLength":32}})").largest_max_length() == 32u);
+    CHECK(JsonSchema::parse(R"({"anyOf":[{"maxLength":3},{"maxLength":33}]})").largest_max_length() == 33u);
+    CHECK(JsonSchema::parse(R"({"if":{"maxLength":1},"then":{"maxLength":34},"else":{"maxLength":2}})")
+              .largest_max_length() == 34u);
+    // "not" and "if" bound nothing an instance holds.
+    CHECK_FALSE(JsonSchema::parse(R"({"not":{"maxLength":35}})").largest_max_length());
+    CHECK_FALSE(JsonSchema::parse(R"({"if":{"maxLength":36}})").largest_max_length());
+}
