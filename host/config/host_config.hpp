@@ -14,7 +14,7 @@
 //       "data_dir": "/var/lib/relais",
 //       "plugin_dir": "/usr/lib/relais/plugins",
 //       "log": {"format": "text", "level": "information", "levels": {"relais.plugin.chorus": "debug"}},
-//       "api": {"max_body_bytes": 10485760, "request_timeout_seconds": 30, "max_threads": 16,
+//       "api": {"max_body_bytes": 16777216, "request_timeout_seconds": 30, "max_threads": 16,
 //               "max_queued": 64, "shutdown_grace_seconds": 20},
 //       "jobs": {"workers": 8, "lease_seconds": 60, "durability": "full", "retention_days": 30},
 //       "tokens": [{"name": "erp", "token": "${env:RELAIS_ERP_TOKEN}", "scopes": ["client"]}]
@@ -76,7 +76,9 @@ struct LogConfig {
 };
 
 struct ApiConfig {
-    std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+    // Set: every request body is limited to it. Absent: the host sizes the limit itself, to fit
+    // the largest input its connectors declare (see http/body_limits.hpp).
+    std::optional<std::uint64_t> max_body_bytes;
     unsigned request_timeout_seconds = 30;
     unsigned max_threads = 16;
     unsigned max_queued = 64;

@@ -54,7 +54,11 @@ ApiResponse ApiResponse::json(int status, const Poco::JSON::Object::Ptr &body) {
 }
 
 void ApiRouter::add(std::string method, std::string path, Scope scope, Handler handler) {
-    routes_.push_back({std::move(method), std::move(path), scope, std::move(handler)});
+    add(std::move(method), std::move(path), scope, BodyKind::standard, std::move(handler));
+}
+
+void ApiRouter::add(std::string method, std::string path, Scope scope, BodyKind body, Handler handler) {
+    routes_.push_back({std::move(method), std::move(path), scope, std::move(handler), body});
 }
 
 const Route &ApiRouter::match(const std::string &method, const std::string &path,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "http/api_auth.hpp"
+#include "http/body_limits.hpp"
 
 #include <Poco/JSON/Object.h>
 
@@ -39,11 +40,14 @@ struct Route {
     std::string path;  // template
     Scope scope;
     Handler handler;
+    BodyKind body = BodyKind::standard;  // which body limit applies (body_limits.hpp)
 };
 
 class ApiRouter {
 public:
     void add(std::string method, std::string path, Scope scope, Handler handler);
+    // A route whose body is a connector's input (an action's, a job's): it may hold a file.
+    void add(std::string method, std::string path, Scope scope, BodyKind body, Handler handler);
 
     // The route for a request, with its parameters filled in; throws ApiError 404 for an
     // unknown path and 405 (with Allow) for a known path with another method.

@@ -306,7 +306,7 @@ ApiRouter make_api_router(ApiContext ctx) {
         ctx.connectors.test(*c, ctx.jobs.sync_call(c->name()).get());
         return ApiResponse::json(200, test_json(*ctx.connectors.last_test(c->name())));
     });
-    router.add("POST", "/api/v1/connectors/{name}/actions/{action}", Scope::client,
+    router.add("POST", "/api/v1/connectors/{name}/actions/{action}", Scope::client, BodyKind::connector_input,
                [ctx](const ApiRequest &req) mutable { return run_action(ctx, req); });
     add_job_routes(router, ctx);
     router.add("POST", "/api/v1/plugins/reload", Scope::admin, [ctx](const ApiRequest &) {

@@ -38,20 +38,19 @@ ApiResponse error_response(const ApiError &e) {
     return r;
 }
 
-// Reads the body, refusing more than `limit` bytes whether or not a length was announced.
-std::string read_body(Poco::Net::HTTPServerRequest &request, size_t limit) {
+// Reads the body, refusing more than the limit for its kind whether or not a length was
+// announced.
+std::string read_body(Poco::Net::HTTPServerRequest &request, const BodyLimits &limits, BodyKind kind) {
+    const std::uint64_t limit = limits.limit(kind);
     const auto announced = request.getContentLength64();
     if (announced != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH && static_cast<uint64_t>(announced) > limit)
-        throw ApiError(413, "payload_too_large", "request body of " + std::to_string(announced) +
-                                                     " bytes exceeds the limit of " + std::to_string(limit));
+        throw limits.too_large(kind, static_cast<std::uint64_t>(announced));
     std::string body;
-    char buffer[8192];
+    char buffer[65536];
     auto &in = request.stream();
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
         body.append(buffer, static_cast<size_t>(in.gcount()));
-        if (body.size() > limit)
-            throw ApiError(413, "payload_too_large", "request body exceeds the limit of " + std::to_string(limit) +
-                                                         " bytes");
+        if (body.size() > limit) throw limits.too_large(kind, std::nullopt);
     }
     return body;
 }
@@ -140,7 +139,7 @@ private:
                 throw ApiError(403, "forbidden", "token '" + api.token->name + "' lacks the " +
                                                      (route.scope == Scope::admin ? "admin" : "client") + " scope");
         }
-        api.body = read_body(request, server_.settings_.max_body_bytes);
+        api.body = read_body(request, *server_.settings_.body_limits, route.body);
         body_read_ = true;
         check_content_type(request, api.body);
         return route.handler(api);
@@ -168,7 +167,9 @@ private:
 ApiServer::ApiServer(ServerSettings settings, const ApiRouter &router, const Authenticator &auth,
                      std::shared_ptr<const Redactor> redactor, Metrics *metrics)
     : settings_(std::move(settings)), router_(router), auth_(auth), redactor_(std::move(redactor)),
-      metrics_(metrics), pool_(2, settings_.max_threads + 2) {}
+      metrics_(metrics), pool_(2, settings_.max_threads + 2) {
+    if (!settings_.body_limits) settings_.body_limits = std::make_shared<const BodyLimits>();
+}
 
 ApiServer::~ApiServer() {
     stop(std::chrono::milliseconds(0));

@@ -5,6 +5,7 @@
 
 #include "http/api_auth.hpp"
 #include "http/api_router.hpp"
+#include "http/body_limits.hpp"
 
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -30,7 +31,9 @@ struct ServerSettings {
     uint16_t port = 8080;  // 0: any free port (see ApiServer::port)
     std::string tls_certificate;  // PEM files; HTTPS when both are set
     std::string tls_private_key;
-    size_t max_body_bytes = 10 * 1024 * 1024;
+    // Shared with the service, which declares each connector's largest input as it loads;
+    // none: the defaults of BodyLimits.
+    std::shared_ptr<const BodyLimits> body_limits;
     int request_timeout_seconds = 30;
     int max_threads = 16;
     int max_queued = 64;

@@ -96,7 +96,7 @@ NewJob new_job(const Object::Ptr &o, JobRuntime &jobs) {
 }  // namespace
 
 void add_job_routes(ApiRouter &router, ApiContext ctx) {
-    router.add("POST", "/api/v1/jobs", Scope::client, [ctx](const ApiRequest &req) {
+    router.add("POST", "/api/v1/jobs", Scope::client, BodyKind::connector_input, [ctx](const ApiRequest &req) {
         auto job = new_job(body_object(req.body), ctx.jobs);
         EnqueueResult r;
         try {

@@ -10,6 +10,32 @@ namespace {
 
 Poco::Logger &logger() { return Poco::Logger::get("relais.service"); }
 
+// The largest input any action of `c` declares (JsonSchema::largest_max_length), if one does.
+std::optional<http::DeclaredInput> largest_declared_input(const Connector &c) {
+    std::optional<http::DeclaredInput> largest;
+    for (const auto &[action, schema] : c.action_schemas)
+        if (const auto length = schema->largest_max_length(); length && (!largest || *length > largest->bytes))
+            largest = http::DeclaredInput{c.name(), action, *length};
+    return largest;
+}
+
+// Tells the body limits what `c` accepts now; warns when a configured limit leaves it out.
+void declare_inputs(http::BodyLimits &limits, const ApiConfig &api, const Connector &c) {
+    const auto declared = largest_declared_input(c);
+    if (!limits.declare(c.name(), declared) || !declared) return;
+    const std::uint64_t needed = http::BodyLimits::needed_for(*declared);
+    if (api.max_body_bytes && *api.max_body_bytes < needed)
+        logger().warning("connector " + c.name() + " action " + declared->action + " declares inputs of up to " +
+                         std::to_string(declared->bytes) + " bytes, which with the JSON around them do not fit " +
+                         http::BodyLimits::kSetting + " (" + std::to_string(*api.max_body_bytes) +
+                         " bytes): such requests will be refused with 413. Raise it to at least " +
+                         std::to_string(needed) + ", or remove it to let the host size the limit");
+    else if (!api.max_body_bytes && needed > http::BodyLimits::kDefaultBytes)
+        logger().information("connector " + c.name() + " action " + declared->action + " declares inputs of up to " +
+                             std::to_string(declared->bytes) + " bytes: the body limit of actions and jobs is " +
+                             std::to_string(limits.limit(http::BodyKind::connector_input)) + " bytes");
+}
+
 http::ServerSettings server_settings(const HostConfig &host) {
     http::ServerSettings s;
     s.address = host.listen.address;
@@ -18,7 +44,6 @@ http::ServerSettings server_settings(const HostConfig &host) {
         s.tls_certificate = host.tls->certificate.string();
         s.tls_private_key = host.tls->private_key.string();
     }
-    s.max_body_bytes = host.api.max_body_bytes;
     s.request_timeout_seconds = static_cast<int>(host.api.request_timeout_seconds);
     s.max_threads = static_cast<int>(host.api.max_threads);
     s.max_queued = static_cast<int>(host.api.max_queued);
@@ -43,7 +68,7 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
 
 Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRuntime::Options jobs)
     : config_(std::move(config)), redactor_(std::make_shared<Redactor>()), metrics_(RELAIS_VERSION),
-      auth_(config_.host.tokens) {
+      body_limits_(std::make_shared<http::BodyLimits>(config_.host.api.max_body_bytes)), auth_(config_.host.tokens) {
     redactor_->add_all(config_.secret_values);
     store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
     jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, jobs);
@@ -60,7 +85,10 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRunti
     options.store = store_.get();
     options.metrics = &metrics_;
     options.backend = jobs_.get();
-    options.on_published = [this](const Connector &c) { jobs_->apply_policy(c); };
+    options.on_published = [this](const Connector &c) {
+        jobs_->apply_policy(c);
+        declare_inputs(*body_limits_, config_.host.api, c);
+    };
     connectors_ = std::make_unique<ConnectorManager>(std::move(options));
     jobs_->attach(*connectors_);
     router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_, *jobs_});
@@ -75,7 +103,9 @@ void Service::start() {
     jobs_->start();
     for (const auto &name : connectors_->unknown_sections())
         logger().warning("configuration section connectors." + name + " names no loaded plugin");
-    server_ = std::make_unique<http::ApiServer>(server_settings(config_.host), router_, auth_, redactor_, &metrics_);
+    auto settings = server_settings(config_.host);
+    settings.body_limits = body_limits_;
+    server_ = std::make_unique<http::ApiServer>(std::move(settings), router_, auth_, redactor_, &metrics_);
     server_->start();
     ready_ = true;
     logger().information("listening on " + url());

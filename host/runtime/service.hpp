@@ -51,6 +51,7 @@ private:
     std::unique_ptr<JobRuntime> jobs_;  // before connectors_: their plugins use it
     std::unique_ptr<ConnectorManager> connectors_;
     std::atomic<bool> ready_{false};
+    std::shared_ptr<http::BodyLimits> body_limits_;  // before connectors_: told of each one published
     http::Authenticator auth_;
     http::ApiRouter router_;
     std::unique_ptr<http::ApiServer> server_;

@@ -88,7 +88,7 @@ TEST_CASE("host config: an empty file gives the defaults", "[host_config]") {
     CHECK(h.log.format == host::LogFormat::text);
     CHECK(h.log.level == "information");
     CHECK(h.log.levels.empty());
-    CHECK(h.api.max_body_bytes == 10485760);
+    CHECK_FALSE(h.api.max_body_bytes);  // the host sizes it from its connectors
     CHECK(h.api.request_timeout_seconds == 30);
     CHECK(h.api.max_threads == 16);
     CHECK(h.api.max_queued == 64);
