@@ -51,7 +51,7 @@ const char *const kSubmitInput = R"json({
   "properties": {
     "invoice_number": {"type": "string", "minLength": 1, "maxLength": 100,
       "description": "The invoice's own number (BT-1); with the file's hash it makes the submission unique"},
-    "file_base64": {"type": "string", "description": "The invoice file, base64"},
+    "file_base64": {"type": "string", "maxLength": 13981016, "description": "The invoice file, base64 (at most 10 MiB: ceil(10485760 / 3) * 4 characters)"},
     "file_path": {"type": "string", "description": "Or its path, relative to the file_directory setting"},
     "file_name": {"type": "string", "maxLength": 200, "description": "nomFichier; by default from the path or the invoice number"},
     "syntax": {"type": "string", "description": "facturx (PDF), ubl or cii (XML), or a syntaxeFlux value"},
