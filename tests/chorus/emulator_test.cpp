@@ -19,6 +19,7 @@
 
 #include <fstream>
 #include <initializer_list>
+#include <set>
 #include <sstream>
 
 #ifndef CHORUS_SAMPLES_DIR
@@ -986,4 +987,123 @@ TEST_CASE("chorus emulator: injected answers are the failures of the reference, 
     CHECK(r.body.empty());
     // Used up: the endpoint answers again.
     CHECK(api.finds_nothing(search, "{}", "listeFactures"));
+}
+
+TEST_CASE("chorus emulator: integrated invoices move to payment on its clock, or follow the plan given to their number",
+          "[chorus][emulator][statuses]") {
+    Chorus api;  // processing 30 s: DEPOSEE at 30 s, MISE_A_DISPOSITION at 60 s, paid 600 s later
+    const auto ubl = sample("ubl-invoice.xml");
+    const auto invoice = [&](const std::string &number) { return replaced(ubl, "FA-2026-0001", number); };
+    api.emulator.plan_invoice("FA-2026-0202", plan_rejected(5min, 1h, "Montant errone"));
+    api.deposit(invoice("FA-2026-0201"));
+    api.deposit(invoice("FA-2026-0202"));
+    api.deposit(invoice("FA-2026-0203"));
+    // A plan given after the deposit applies as well, counted from the integration.
+    api.emulator.plan_invoice("FA-2026-0203",
+                              {{"EN_COURS_ACHEMINEMENT", 1min, ""}, {"MISE_A_DISPOSITION", 1min, ""},
+                               {"SUSPENDUE", 10min, "Bon de commande absent"}, {"COMPLETEE", 1h, ""},
+                               {"MISE_EN_PAIEMENT", 1h, ""}});
+    const auto history = [&](std::int64_t id) {
+        return api.ok("/cpro/factures/v1/consulter/historique", json({{"idFacture", id}}));
+    };
+    const auto current = [&](std::int64_t id) { return history(id)->getValue<std::string>("statutCourantCode"); };
+
+    api.process();
+    CHECK(current(3125108) == "DEPOSEE");
+    CHECK(current(3125109) == "DEPOSEE");
+    CHECK(current(3125110) == "DEPOSEE");
+    api.advance(1min);
+    CHECK(current(3125108) == "MISE_A_DISPOSITION");
+    CHECK(current(3125109) == "DEPOSEE");
+    CHECK(current(3125110) == "EN_COURS_ACHEMINEMENT");
+    api.advance(10min);
+    CHECK(current(3125108) == "MISE_EN_PAIEMENT");
+    CHECK(current(3125109) == "MISE_A_DISPOSITION");
+    CHECK(current(3125110) == "MISE_A_DISPOSITION");
+    api.advance(2min);
+    CHECK(current(3125110) == "SUSPENDUE");
+    api.advance(3h);
+    api.token = api.new_token();  // the first one lived an hour
+    CHECK(current(3125109) == "REJETEE");
+    CHECK(current(3125110) == "MISE_EN_PAIEMENT");
+    api.advance(24h);
+    api.token = api.new_token();
+    CHECK(current(3125108) == "MISE_EN_PAIEMENT");  // the last status stays
+
+    // The full history, newest first, each status with its own id and, for a rejection, its reason.
+    const auto rejected = history(3125109)->getObject("historiquesDesStatuts")->getArray("histoStatut");
+    REQUIRE(rejected->size() == 3);
+    CHECK(rejected->getObject(0)->getValue<std::string>("histoStatutCode") == "REJETEE");
+    CHECK(rejected->getObject(0)->getValue<std::string>("histoStatutCommentaire") == "Montant errone");
+    CHECK(rejected->getObject(1)->getValue<std::string>("histoStatutCode") == "MISE_A_DISPOSITION");
+    CHECK(rejected->getObject(2)->getValue<std::string>("histoStatutCode") == "DEPOSEE");
+    std::set<std::int64_t> ids;
+    for (std::size_t i = 0; i < rejected->size(); ++i) ids.insert(rejected->getObject(i)->getValue<std::int64_t>("histoStatutId"));
+    CHECK(ids.size() == 3);
+    const auto suspended = history(3125110)->getObject("historiquesDesStatuts")->getArray("histoStatut");
+    CHECK(suspended->size() == 6);
+    CHECK(suspended->getObject(2)->getValue<std::string>("histoStatutCommentaire") == "Bon de commande absent");
+
+    // The search says the same, with the reason as commentaireEtatCourant.
+    const auto found = api.ok("/cpro/factures/v1/rechercher/fournisseur", json({{"numeroFacture", "FA-2026-0202"}}));
+    const auto item = found->getArray("listeFactures")->getObject(0);
+    CHECK(item->getValue<std::string>("statut") == "REJETEE");
+    CHECK(item->getValue<std::string>("commentaireEtatCourant") == "Montant errone");
+    // 10:00:00 deposit, 10:00:30 integrated, 10:05:30 available, 11:05:30 rejected (UTC).
+    CHECK(item->getValue<std::string>("dateHeureEtatCourant") == "2026-03-02T12:05:30.000+01:00");
+}
+
+TEST_CASE("chorus emulator: rechercher/fournisseur filters by status and by the dates of deposit, invoice and current "
+          "status, and pages what it finds",
+          "[chorus][emulator][statuses]") {
+    Chorus api;
+    const auto ubl = sample("ubl-invoice.xml");
+    for (int i = 1; i <= 12; ++i) {
+        char number[24];
+        std::snprintf(number, sizeof(number), "FA-2026-%04d", 300 + i);
+        if (i % 3 == 0) api.emulator.plan_invoice(number, plan_available_only(1h));
+        api.deposit(replaced(ubl, "FA-2026-0001", number));
+    }
+    api.process();
+    api.advance(1min);  // 10:01:30: 8 available (MISE_A_DISPOSITION at 10:01:00), 4 DEPOSEE
+    const auto total = [&](std::initializer_list<std::pair<std::string, Poco::Dynamic::Var>> fields) {
+        const auto r = api.post("/cpro/factures/v1/rechercher/fournisseur", json(fields));
+        INFO(r.body);
+        REQUIRE(r.status == 200);
+        const auto b = parse(r.body);
+        return b->has("parametresRetour") ? b->getObject("parametresRetour")->getValue<int>("total") : 0;
+    };
+    Poco::JSON::Array::Ptr available = new Poco::JSON::Array;
+    available->add("MISE_A_DISPOSITION");
+    CHECK(total({{"statutCourant", available}}) == 8);
+    Poco::JSON::Array::Ptr deposited = new Poco::JSON::Array;
+    deposited->add("DEPOSEE");
+    CHECK(total({{"statutCourant", deposited}}) == 4);
+
+    // Current status since a moment: written as a date and time (any offset) or as a day.
+    CHECK(total({{"periodeDateHeureEtatCourantDu", "2026-03-02T11:00:45+01:00"}}) == 8);
+    CHECK(total({{"periodeDateHeureEtatCourantDu", "2026-03-02T10:00:45Z"}}) == 8);
+    CHECK(total({{"periodeDateHeureEtatCourantDu", "2026-03-02T10:00:00.000Z"}}) == 12);
+    CHECK(total({{"periodeDateHeureEtatCourantAu", "2026-03-02T10:00:45Z"}}) == 4);
+    CHECK(total({{"periodeDateHeureEtatCourantDu", "2026-03-02"}, {"periodeDateHeureEtatCourantAu", "2026-03-02"}}) ==
+          12);
+    CHECK(total({{"periodeDateHeureEtatCourantDu", "2026-03-03"}}) == 0);
+    CHECK(total({{"periodeDateFactureDu", "2026-03-02"}, {"periodeDateFactureAu", "2026-03-02"}}) == 12);
+    CHECK(total({{"periodeDateFactureAu", "2026-03-01"}}) == 0);
+    // Status and dates together, paged by 5.
+    Json block = page(2, 5);
+    const auto b = api.ok("/cpro/factures/v1/rechercher/fournisseur",
+                          json({{"statutCourant", available}, {"periodeDateDepotDu", "2026-03-02"},
+                                {"periodeDateHeureEtatCourantDu", "2026-03-02T10:00:45Z"},
+                                {"rechercheFactureParFournisseur", block}}));
+    CHECK(b->getArray("listeFactures")->size() == 3);
+    CHECK(b->getObject("parametresRetour")->getValue<int>("pages") == 2);
+    CHECK(b->getObject("parametresRetour")->getValue<int>("total") == 8);
+
+    for (const char *bad : {"02/03/2026", "2026-03-02T25:00Z", "2026-03-02T10:00+1", "2026-02-30"}) {
+        INFO(bad);
+        const auto r = api.post("/cpro/factures/v1/rechercher/fournisseur", json({{"periodeDateHeureEtatCourantDu", bad}}));
+        CHECK(r.status == 400);
+        CHECK_THAT(parse(r.body)->getValue<std::string>("libelle"), Catch::Contains("periodeDateHeureEtatCourantDu"));
+    }
 }

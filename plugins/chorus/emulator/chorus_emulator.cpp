@@ -33,7 +33,16 @@ Structure supplier_structure(const std::vector<Structure> &structures) {
 
 ChorusEmulator::State::State(const ChorusEmulatorOptions &given, std::shared_ptr<emulator::EmulatorClock> shared_clock)
     : options(given), clock(std::move(shared_clock)), supplier(supplier_structure(given.structures)),
-      tokens(given.token_lifetime), fluxes(given.processing_delay), no_result_form(given.no_result) {}
+      tokens(given.token_lifetime), fluxes(given.processing_delay), no_result_form(given.no_result),
+      default_plan(given.invoice_plan.value_or(plan_paid(given.processing_delay, 20 * given.processing_delay))) {}
+
+const InvoicePlan &ChorusEmulator::State::plan_of(const Flux &flux) const {
+    if (flux.invoice) {
+        const auto it = plans.find(flux.invoice->data.number);
+        if (it != plans.end()) return it->second;
+    }
+    return default_plan;
+}
 
 Response ChorusEmulator::State::token(const Request &request) {
     return token_endpoint(request, options.clients, tokens, clock->now());
@@ -194,6 +203,11 @@ void ChorusEmulator::set_forbidden(bool forbidden) {
 void ChorusEmulator::force_outcome(ForcedOutcome outcome, int count) {
     std::lock_guard lock(state_->mutex);
     for (int i = 0; i < count; ++i) state_->forced.push_back(outcome);
+}
+
+void ChorusEmulator::plan_invoice(const std::string &invoice_number, InvoicePlan plan) {
+    std::lock_guard lock(state_->mutex);
+    state_->plans[invoice_number] = std::move(plan);
 }
 
 void ChorusEmulator::lose_deposit_answers(int count) {

@@ -21,8 +21,14 @@
 //                                             IN_RECU, IN_EN_COURS_TRAITEMENT_CPP, then IN_INTEGRE,
 //                                             IN_REJETE (listeErreurDP / listeErreurTechnique) or
 //                                             IN_INCIDENTE; unknown flux: codeRetour 20001
-//   POST /cpro/factures/v1/rechercher/fournisseur   the supplier's invoices, paged (10 by default)
+//   POST /cpro/factures/v1/rechercher/fournisseur   the supplier's invoices, paged (10 by default),
+//                                             filtered by flux, number, statutCourant and the
+//                                             periodeDate{Depot,Facture,HeureEtatCourant}{Du,Au}
+//                                             ranges
 //   POST /cpro/factures/v1/consulter/historique     an invoice's statuses, newest first
+//   an integrated invoice moves through its statuses on the emulator's clock (InvoicePlan):
+//   DEPOSEE, MISE_A_DISPOSITION, then MISE_EN_PAIEMENT by default; SUSPENDUE, REJETEE and any
+//   other status on demand, per invoice number (plan_invoice)
 //   POST /cpro/structures/v1/rechercher       by SIRET (paged)
 //   POST /cpro/structures/v1/consulter        idStructureCPP (or idStructure): flags
 //   POST /cpro/structures/v1/rechercher/services   a structure's services (paged)
@@ -127,6 +133,28 @@ struct InjectedAnswer {
     InjectedAnswer under(std::string prefix) const;
 };
 
+// One step of an integrated invoice's life: `status` from `after` past the previous step (the
+// first step counts from DEPOSEE, which an invoice is at its flux's integration). `comment` is
+// the history's histoStatutCommentaire (where Chorus Pro puts a rejection's or suspension's
+// reason) and the search's commentaireEtatCourant.
+struct StatusStep {
+    std::string status;
+    std::chrono::milliseconds after{0};
+    std::string comment;
+};
+// The statuses an invoice goes through after DEPOSEE, in order; it stays at the last one.
+using InvoicePlan = std::vector<StatusStep>;
+
+// The usual plans (reference 4.6): made available to the buyer `available` after the deposit's
+// integration, then paid, rejected or suspended by the buyer `then` later.
+InvoicePlan plan_paid(std::chrono::milliseconds available, std::chrono::milliseconds then);
+InvoicePlan plan_rejected(std::chrono::milliseconds available, std::chrono::milliseconds then,
+                          const std::string &reason = "Facture rejetee par le destinataire");
+InvoicePlan plan_suspended(std::chrono::milliseconds available, std::chrono::milliseconds then,
+                           const std::string &reason = "Piece justificative manquante");
+// Made available, then nothing more (an invoice the buyer never processes).
+InvoicePlan plan_available_only(std::chrono::milliseconds available);
+
 struct ChorusEmulatorOptions {
     emulator::ServerOptions server;
     std::vector<PisteClient> clients{{"relais-piste-client", "relais-piste-secret"}};
@@ -137,8 +165,12 @@ struct ChorusEmulatorOptions {
     bool retry_after_on_429 = true;
     // From the deposit to the final state, on the emulator's clock. The flux is IN_RECU for
     // the first third of it, IN_EN_COURS_TRAITEMENT_CPP for the rest. Invoices of an
-    // integrated flux are DEPOSEE, then MISE_A_DISPOSITION one more processing_delay later.
+    // integrated flux are DEPOSEE, then follow invoice_plan.
     std::chrono::milliseconds processing_delay{std::chrono::seconds(30)};
+    // What an integrated invoice goes through after DEPOSEE, unless plan_invoice() gave its
+    // number another plan. Absent: MISE_A_DISPOSITION one processing_delay after the
+    // integration, MISE_EN_PAIEMENT 20 processing_delays after that (plan_paid).
+    std::optional<InvoicePlan> invoice_plan;
     // deposerFluxFacture's limit per file (reference section 7: 10 MB, 413 above). Tests of
     // the boundary lower it rather than push 10 MB through TLS and JSON twice.
     std::size_t max_file_bytes = 10u << 20;
@@ -191,6 +223,9 @@ public:
     void set_forbidden(bool forbidden);
     // The next `count` deposits end in this state whatever their content.
     void force_outcome(ForcedOutcome outcome, int count = 1);
+    // Invoices numbered `invoice_number` (BT-1, the supplier's own) follow `plan` from now on,
+    // counted from their integration: deposited already or not, integrated or not yet.
+    void plan_invoice(const std::string &invoice_number, InvoicePlan plan);
     // The next `count` deposits are recorded, then the connection is reset instead of
     // answering: the client does not know whether its flux was received.
     void lose_deposit_answers(int count = 1);

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -63,6 +64,10 @@ public:
     // Read by searches that already hold `mutex`: atomic rather than under it.
     std::atomic<NoResultForm> no_result_form;
     std::deque<std::pair<InjectedAnswer, int>> injected;
+    const InvoicePlan default_plan;
+    std::map<std::string, InvoicePlan> plans;  // by invoice number (plan_invoice)
+    // The plan the invoice of `flux` follows (under the lock).
+    const InvoicePlan &plan_of(const Flux &flux) const;
 
 private:
     const TechnicalAccount *account_of(const emulator::Request &request) const;

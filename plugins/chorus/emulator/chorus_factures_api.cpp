@@ -122,6 +122,18 @@ std::optional<std::string> day_field(const wire::Json &body, const std::string &
     return value;
 }
 
+// periodeDateHeureEtatCourantDu / Au: the reference gives no format for them; a day as the
+// other periods, or a date and time as dateHeureEtatCourant is written, are both taken.
+std::optional<time_point> moment_field(const wire::Json &body, const std::string &name, bool upper) {
+    const auto value = wire::text_field(body, name);
+    if (!value) return std::nullopt;
+    const auto t = wire::bound(*value, upper);
+    if (!t)
+        refuse(400, wire::kInvalidField,
+               "Le champ " + name + " doit etre une date AAAA-MM-JJ ou une date et heure AAAA-MM-JJTHH:MM:SS+HH:MM");
+    return t;
+}
+
 }  // namespace
 
 Response ChorusEmulator::State::deposit(const Request &request, const TechnicalAccount &account) {
@@ -219,6 +231,10 @@ Response ChorusEmulator::State::search_invoices(const Request &request, const Te
     const auto statuses_wanted = string_list(body, "statutCourant");
     const auto from = day_field(body, "periodeDateDepotDu");
     const auto to = day_field(body, "periodeDateDepotAu");
+    const auto issued_from = day_field(body, "periodeDateFactureDu");
+    const auto issued_to = day_field(body, "periodeDateFactureAu");
+    const auto status_from = moment_field(body, "periodeDateHeureEtatCourantDu", false);
+    const auto status_to = moment_field(body, "periodeDateHeureEtatCourantAu", true);
     const auto page = wire::page_of(body, {"rechercheFactureParFournisseur"}, kMaxInvoicesPerPage);
     const auto block = wire::object_field(body, "rechercheFactureParFournisseur");
     const bool descending = block && wire::text_field(block, "triSens") == std::optional<std::string>("Descendant");
@@ -229,20 +245,27 @@ Response ChorusEmulator::State::search_invoices(const Request &request, const Te
         const Flux *flux;
         std::string status;
         time_point since;
+        std::string comment;
     };
     std::vector<Hit> hits;
     const std::set<std::string> wanted(statuses_wanted.begin(), statuses_wanted.end());
     for (const auto &flux : fluxes.all()) {
         if (flux.owner != account.login || !flux.invoice) continue;
-        const auto history = fluxes.statuses(flux, now);
+        const auto history = fluxes.statuses(flux, plan_of(flux), now);
         if (history.empty()) continue;  // not integrated yet: Chorus Pro does not know the invoice
+        const auto &current = history.front();
         const auto deposited = wire::day(flux.deposited);
+        const auto &issued = flux.invoice->data.issue_date;
         if (flux_number && *flux_number != flux.number) continue;
         if (invoice_number && *invoice_number != flux.invoice->data.number) continue;
-        if (!wanted.empty() && !wanted.count(history.front().first)) continue;
+        if (!wanted.empty() && !wanted.count(current.status)) continue;
         if (from && deposited < *from) continue;
         if (to && deposited > *to) continue;
-        hits.push_back({&flux, history.front().first, history.front().second});
+        if (issued_from && issued < *issued_from) continue;
+        if (issued_to && issued > *issued_to) continue;
+        if (status_from && current.since < *status_from) continue;
+        if (status_to && current.since > *status_to) continue;
+        hits.push_back({&flux, current.status, current.since, current.comment});
     }
     if (descending) std::reverse(hits.begin(), hits.end());
 
@@ -282,7 +305,7 @@ Response ChorusEmulator::State::search_invoices(const Request &request, const Te
         item->set("modeDepot", kModeDepot);
         item->set("numeroBonCommande", data.order_reference);
         item->set("numeroMarche", "");
-        item->set("commentaireEtatCourant", "");
+        item->set("commentaireEtatCourant", hits[i].comment);
         item->set("rejetTraite", false);
         list->add(item);
     }
@@ -301,21 +324,20 @@ Response ChorusEmulator::State::invoice_history(const Request &request, const Te
     const auto now = clock->now();
     for (const auto &flux : fluxes.all()) {
         if (flux.owner != account.login || !flux.invoice || flux.invoice->id != *id) continue;
-        const auto history = fluxes.statuses(flux, now);
+        const auto history = fluxes.statuses(flux, plan_of(flux), now);
         if (history.empty()) break;  // not integrated yet
         auto answer = wire::success(wire::kGestionOk);
         answer->set("idFacture", flux.invoice->id);
         answer->set("numeroFacture", flux.invoice->data.number);
         answer->set("modeDepot", kModeDepot);
-        answer->set("statutCourantCode", history.front().first);
+        answer->set("statutCourantCode", history.front().status);
         Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-        for (const auto &[code, since] : history) {
+        for (const auto &entry : history) {
             auto item = wire::object();
-            item->set("histoStatutId", code == "DEPOSEE" ? flux.invoice->deposited_status_id
-                                                         : flux.invoice->available_status_id);
-            item->set("histoStatutCode", code);
-            item->set("histoStatutDatePassage", wire::day_minute(since));
-            item->set("histoStatutCommentaire", "");
+            item->set("histoStatutId", entry.id);
+            item->set("histoStatutCode", entry.status);
+            item->set("histoStatutDatePassage", wire::day_minute(entry.since));
+            item->set("histoStatutCommentaire", entry.comment);
             list->add(item);
         }
         auto statuses = wire::object();

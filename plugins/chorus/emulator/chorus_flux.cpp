@@ -1,5 +1,6 @@
 #include "chorus_flux.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace relais::chorus_emulator {
@@ -38,8 +39,8 @@ const Flux &FluxBook::add(Flux flux, const std::vector<Structure> &structures) {
     if (flux.outcome.state == "IN_INTEGRE") {
         Invoice invoice;
         invoice.id = next_invoice_++;
-        invoice.deposited_status_id = next_status_++;
-        invoice.available_status_id = next_status_++;
+        invoice.first_status_id = next_status_;
+        next_status_ += kStatusIdsPerInvoice;
         if (flux.read) invoice.data = *flux.read;
         if (const auto *buyer = find_structure(structures, invoice.data.buyer_siret)) {
             invoice.buyer_id = buyer->id;
@@ -69,14 +70,39 @@ Phase FluxBook::phase(const Flux &flux, time_point now) const {
     return {"IN_RECU", flux.deposited, false};
 }
 
-StatusHistory FluxBook::statuses(const Flux &flux, time_point now) const {
+StatusHistory FluxBook::statuses(const Flux &flux, const InvoicePlan &plan, time_point now) const {
     StatusHistory history;
     if (!flux.invoice) return history;
-    const auto integrated = flux.deposited + delay_;
-    const auto available = integrated + delay_;
-    if (now >= available) history.emplace_back("MISE_A_DISPOSITION", available);
-    if (now >= integrated) history.emplace_back("DEPOSEE", integrated);
+    auto at = flux.deposited + delay_;  // the integration
+    if (now < at) return history;
+    const auto id_of = [&](std::size_t index) {
+        return flux.invoice->first_status_id +
+               static_cast<std::int64_t>(std::min<std::size_t>(index, kStatusIdsPerInvoice - 1));
+    };
+    history.push_back({"DEPOSEE", at, "", id_of(0)});
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        at += plan[i].after;
+        if (now < at) break;
+        history.push_back({plan[i].status, at, plan[i].comment, id_of(i + 1)});
+    }
+    std::reverse(history.begin(), history.end());
     return history;
 }
+
+InvoicePlan plan_paid(std::chrono::milliseconds available, std::chrono::milliseconds then) {
+    return {{"MISE_A_DISPOSITION", available, ""}, {"MISE_EN_PAIEMENT", then, ""}};
+}
+
+InvoicePlan plan_rejected(std::chrono::milliseconds available, std::chrono::milliseconds then,
+                          const std::string &reason) {
+    return {{"MISE_A_DISPOSITION", available, ""}, {"REJETEE", then, reason}};
+}
+
+InvoicePlan plan_suspended(std::chrono::milliseconds available, std::chrono::milliseconds then,
+                           const std::string &reason) {
+    return {{"MISE_A_DISPOSITION", available, ""}, {"SUSPENDUE", then, reason}};
+}
+
+InvoicePlan plan_available_only(std::chrono::milliseconds available) { return {{"MISE_A_DISPOSITION", available, ""}}; }
 
 }  // namespace relais::chorus_emulator

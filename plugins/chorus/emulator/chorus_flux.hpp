@@ -6,12 +6,14 @@
 //            IN_INTEGRE / IN_REJETE / IN_INCIDENTE   from then on, decided at deposit time
 //   invoice  (of an IN_INTEGRE flux only, and visible only from the integration on)
 //            DEPOSEE                       at the integration
-//            MISE_A_DISPOSITION            one processing_delay later
+//            then each step of its InvoicePlan, `after` the previous one (by default
+//            MISE_A_DISPOSITION one processing_delay later, MISE_EN_PAIEMENT 20 later still)
 //
 // Numbering: numeroFluxDepot = "CPP001" + the syntax's interface code + a counter on 15
 // digits (25 characters, as the reference's examples); identifiantFactureCPP from 3125108 and
 // histoStatutId from 8548152 (the reference's fixtures' orders of magnitude), one sequence
-// each for the whole emulator. Not synchronized: the emulator's state lock guards it.
+// each for the whole emulator; an invoice reserves kStatusIdsPerInvoice status ids (a status
+// past them in a longer plan reuses the last). Not synchronized: the emulator's state lock guards it.
 #pragma once
 
 #include "chorus_business_rules.hpp"
@@ -43,10 +45,11 @@ struct Outcome {
 Outcome decide(const FileReading &reading, std::optional<ForcedOutcome> forced, const Structure &supplier,
                const std::vector<Structure> &structures);
 
+constexpr std::int64_t kStatusIdsPerInvoice = 16;
+
 struct Invoice {
     std::int64_t id = 0;  // identifiantFactureCPP
-    std::int64_t deposited_status_id = 0;
-    std::int64_t available_status_id = 0;
+    std::int64_t first_status_id = 0;  // DEPOSEE's histoStatutId; the plan's steps follow
     InvoiceData data;  // as read from the file (empty when a forced integration had none)
     // The buyer and its service as Chorus Pro resolved them (0 / "" when unknown).
     std::int64_t buyer_id = 0;
@@ -73,8 +76,14 @@ struct Phase {
     bool terminal = false;
 };
 
-// (status code, since), newest first.
-using StatusHistory = std::vector<std::pair<std::string, time_point>>;
+struct StatusEntry {
+    std::string status;
+    time_point since;
+    std::string comment;
+    std::int64_t id = 0;  // histoStatutId
+};
+// Newest first.
+using StatusHistory = std::vector<StatusEntry>;
 
 class FluxBook {
 public:
@@ -86,8 +95,9 @@ public:
     const std::deque<Flux> &all() const { return fluxes_; }
 
     Phase phase(const Flux &flux, time_point now) const;
-    // The invoice's statuses reached by `now`; empty while the flux is not integrated yet.
-    StatusHistory statuses(const Flux &flux, time_point now) const;
+    // The invoice's statuses reached by `now` along `plan`; empty while the flux is not
+    // integrated yet.
+    StatusHistory statuses(const Flux &flux, const InvoicePlan &plan, time_point now) const;
 
 private:
     std::chrono::milliseconds delay_;

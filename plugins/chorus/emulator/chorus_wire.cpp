@@ -244,4 +244,62 @@ bool valid_day(const std::string &text) {
     return d.ok();
 }
 
+namespace {
+
+// Digits at [at, at + count) of `text` as a number; nullopt when any is not a digit.
+std::optional<int> digits(const std::string &text, std::size_t at, std::size_t count) {
+    if (at + count > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+        value = value * 10 + (text[i] - '0');
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<time_point> bound(const std::string &text, bool upper) {
+    if (text.size() < 10 || !valid_day(text.substr(0, 10))) return std::nullopt;
+    const year_month_day d{year(*digits(text, 0, 4)), month(static_cast<unsigned>(*digits(text, 5, 2))),
+                           std::chrono::day(static_cast<unsigned>(*digits(text, 8, 2)))};
+    const sys_days midnight{d};
+    if (text.size() == 10) return upper ? time_point(midnight + days(1) - milliseconds(1)) : time_point(midnight);
+    // YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH:MM|-HH:MM]
+    if (text[10] != 'T' && text[10] != ' ') return std::nullopt;
+    const auto h = digits(text, 11, 2), m = digits(text, 14, 2);
+    if (!h || !m || text.size() < 16 || text[13] != ':' || *h > 23 || *m > 59) return std::nullopt;
+    milliseconds t = hours(*h) + minutes(*m);
+    std::size_t at = 16;
+    if (at < text.size() && text[at] == ':') {
+        const auto sec = digits(text, at + 1, 2);
+        if (!sec || *sec > 59) return std::nullopt;
+        t += seconds(*sec);
+        at += 3;
+        if (at < text.size() && text[at] == '.') {
+            std::size_t end = at + 1;
+            while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+            if (end == at + 1) return std::nullopt;
+            const auto ms = text.substr(at + 1, 3);
+            t += milliseconds(std::stoi((ms + "00").substr(0, 3)));
+            at = end;
+        }
+    }
+    minutes offset{0};
+    if (at < text.size()) {
+        if (text[at] == 'Z' && at + 1 == text.size()) {
+            ++at;
+        } else if ((text[at] == '+' || text[at] == '-') && text.size() == at + 6 && text[at + 3] == ':') {
+            const auto oh = digits(text, at + 1, 2), om = digits(text, at + 4, 2);
+            if (!oh || !om) return std::nullopt;
+            offset = hours(*oh) + minutes(*om);
+            if (text[at] == '-') offset = -offset;
+            at = text.size();
+        } else {
+            return std::nullopt;
+        }
+    }
+    return time_point(midnight + t - offset);
+}
+
 }  // namespace relais::chorus_emulator::wire

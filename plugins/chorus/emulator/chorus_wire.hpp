@@ -83,5 +83,10 @@ std::string day_minute(time_point t);    // 2026-07-30 14:05 (UTC)
 std::string iso_paris(time_point t);     // 2026-07-30T16:05:09.123+02:00 (Paris time, with its offset)
 // A real calendar date written YYYY-MM-DD.
 bool valid_day(const std::string &text);
+// A search bound: YYYY-MM-DD (the day, UTC: from its first instant for a lower bound, to its
+// last for an upper one) or an ISO 8601 date and time as the API writes them
+// (2026-07-30T16:05:09.123+02:00; seconds, fraction and offset optional, Z for UTC).
+// nullopt when `text` is neither.
+std::optional<time_point> bound(const std::string &text, bool upper);
 
 }  // namespace relais::chorus_emulator::wire
