@@ -23,13 +23,16 @@ using JobId = int64_t;
 //     ▲                 │ │ └──fail, no retry_at──▶ dead ──retry──▶ queued
 //     │                 │ └──fail with retry_at──▶ failed_retrying ──(run_at reached) claim──▶ running
 //     └─requeue_expired─┘
-//   queued | failed_retrying ──cancel──▶ cancelled ──retry──▶ queued
-//   running ──cancel──▶ running with cancel_requested; the worker's next fail() (or a lease
-//                       expiry) ends it as cancelled; a succeed() still ends it as succeeded.
-enum class JobState { queued, running, succeeded, failed_retrying, dead, cancelled };
+//   running ──wait (a step asked to continue later)──▶ waiting ──(run_at reached, or wake) claim──▶ running
+//   queued | failed_retrying | waiting ──cancel──▶ cancelled ──retry──▶ queued
+//   queued | failed_retrying | waiting past deadline_at ──housekeeper──▶ dead ("deadline")
+//   running ──cancel──▶ running with cancel_requested; the worker's next fail() or wait() (or
+//                       a lease expiry) ends it as cancelled; a succeed() still ends it as succeeded.
+enum class JobState { queued, running, succeeded, failed_retrying, dead, cancelled, waiting };
 
 inline constexpr JobState kAllJobStates[] = {JobState::queued,          JobState::running, JobState::succeeded,
-                                             JobState::failed_retrying, JobState::dead,    JobState::cancelled};
+                                             JobState::failed_retrying, JobState::dead,    JobState::cancelled,
+                                             JobState::waiting};
 
 // The names stored in the database and shown by the API: "queued", "failed_retrying", ...
 constexpr std::string_view to_string(JobState state) {
@@ -40,6 +43,7 @@ constexpr std::string_view to_string(JobState state) {
     case JobState::failed_retrying: return "failed_retrying";
     case JobState::dead: return "dead";
     case JobState::cancelled: return "cancelled";
+    case JobState::waiting: return "waiting";
     }
     return "unknown";
 }
@@ -82,6 +86,12 @@ struct Job {
     std::optional<std::string> result;        // JSON text, once succeeded
     std::optional<AttemptError> last_error;   // the latest failure; kept across retry()
     std::optional<std::string> callback_url;
+    // A job of several steps: what its last step left for the next one (JSON text, shown as
+    // its progress), and how many steps completed (a step that asked to continue later).
+    std::optional<std::string> checkpoint;
+    int step = 0;
+    std::optional<int64_t> deadline_at;  // past it, the job is never run again: it ends dead
+    bool callback_progress = false;      // post the callback after each step too, not only at the end
 
     bool operator==(const Job &) const = default;
 };
@@ -92,7 +102,8 @@ struct Attempt {
     std::string owner;
     int64_t started_at = 0;
     std::optional<int64_t> finished_at;  // nullopt while it runs
-    // "ok", an error class, or "lease_expired" (the worker vanished); nullopt while it runs.
+    // "ok", "continued" (the step asked to continue later), an error class, or "lease_expired"
+    // (the worker vanished); nullopt while it runs.
     std::optional<std::string> outcome;
     std::string message;
     std::string detail;  // JSON text; empty when there is none
@@ -118,6 +129,8 @@ struct NewJob {
     int priority = 0;
     std::optional<int64_t> run_at;  // nullopt: now
     std::optional<std::string> callback_url;
+    std::optional<int64_t> deadline_at;  // nullopt: none
+    bool callback_progress = false;
 };
 
 struct EnqueueResult {

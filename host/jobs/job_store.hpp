@@ -20,8 +20,13 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace relais::host {
+
+// A job named by what its submitter knows of it: its idempotency key, or its id.
+using JobRef = std::variant<std::string, JobId>;
 
 // The store cannot be used as it is (e.g. its schema is newer than this program).
 class JobStoreError : public std::runtime_error {
@@ -42,10 +47,11 @@ public:
     // was seen before, with created = false, even when several enqueue it at once.
     virtual EnqueueResult enqueue(const NewJob &job, int64_t now) = 0;
 
-    // Atomically takes the next runnable job (queued or failed_retrying, run_at <= now) of
-    // one of request.connectors, by priority (higher first), then run_at, then id; marks it
-    // running under request.owner until now + lease_ms, counts the attempt and opens an
-    // attempt record. No two claims ever return the same job while its lease is held.
+    // Atomically takes the next runnable job (queued, failed_retrying or waiting, run_at <= now,
+    // and deadline_at, if any, still ahead) of one of request.connectors, by priority (higher
+    // first), then run_at, then id; marks it running under request.owner until now + lease_ms,
+    // counts the attempt and opens an attempt record. No two claims ever return the same job
+    // while its lease is held. A job past its deadline is never claimed (see expire_deadlines).
     virtual std::optional<Job> claim(const ClaimRequest &request, int64_t now) = 0;
 
     // Moves the lease's expiry to new_expiry; false when owner no longer holds the job.
@@ -71,10 +77,33 @@ public:
     virtual bool snooze(JobId id, const std::string &owner, const AttemptError &error, int64_t run_at,
                         int64_t now) = 0;
 
+    // Ends the running step of a job of several steps that is not finished: -> waiting, to run
+    // again at run_at (or at now when wake() was called while the step ran), with
+    // checkpoint_json (JSON text) kept for the next step; or cancelled (the checkpoint kept)
+    // when cancel was requested while it ran. The attempt record ends as "continued", the
+    // lease is cleared, step goes up by one, and attempts goes back to 0: each step has the
+    // whole max_attempts, and a failed step is retried from the last checkpoint. False,
+    // changing nothing, when owner no longer holds the job (as for fail). Throws
+    // std::invalid_argument when the checkpoint is not JSON.
+    virtual bool wait(JobId id, const std::string &owner, const std::string &checkpoint_json, int64_t run_at,
+                      int64_t now) = 0;
+
+    // The job of `connector` named by `job` (its idempotency key or its id) should run now:
+    // waiting or failed_retrying, its run_at becomes now; running, its next wait() runs it
+    // again at once; queued, it is due already. True when such an unfinished job (queued,
+    // running, failed_retrying or waiting) exists; false otherwise, changing nothing.
+    virtual bool wake(const std::string &connector, const JobRef &job, int64_t now) = 0;
+
+    // Every queued, failed_retrying or waiting job whose deadline_at <= now -> dead, with the
+    // error class "deadline" and a message naming the deadline and how many steps completed.
+    // A running job is left to its worker, which is told the deadline. Returns their ids.
+    virtual std::vector<JobId> expire_deadlines(int64_t now) = 0;
+
     // Crash safety, at start and periodically: every running job whose lease_expires_at < now
     // loses its lease, its open attempt ends as "lease_expired", and it goes back to queued
-    // (run_at = now); or to dead when it has used max_attempts (a job that kills its worker
-    // must not loop forever); or to cancelled when cancel was requested. Returns how many.
+    // (run_at = now), keeping its checkpoint and step (only the step that ran is repeated); or
+    // to dead when it has used max_attempts (a job that kills its worker must not loop
+    // forever); or to cancelled when cancel was requested. Returns how many.
     virtual int requeue_expired(int64_t now) = 0;
 
     // Deletes up to `limit` succeeded or cancelled jobs last changed before `before`, with
@@ -87,14 +116,16 @@ public:
     virtual std::vector<JobId> pending_callbacks(int limit) = 0;
     virtual void callback_done(JobId id) = 0;
 
-    // queued | failed_retrying -> cancelled. running: sets cancel_requested, which the worker
+    // queued | failed_retrying | waiting -> cancelled. running: sets cancel_requested, which the worker
     // reads with get() (e.g. when it extends its lease) to stop early; the job ends as its worker reports.
     // False when there is no such job or it has already finished.
     virtual bool cancel(JobId id, int64_t now) = 0;
 
     // dead | cancelled -> queued, run_at = now, with a fresh attempts counter (max_attempts
-    // applies again) and no lease or result; the attempt history and last_error stay, and new
-    // attempts keep numbering after the old ones. False for any other state or no such job.
+    // applies again) and no lease or result; the attempt history, last_error, checkpoint and
+    // step stay (it goes on from its last step), and new attempts keep numbering after the old
+    // ones. A deadline_at already passed is lifted (else the retry could never run). False
+    // for any other state or no such job.
     virtual bool retry(JobId id, int64_t now) = 0;
 
     virtual std::optional<JobDetail> get(JobId id) = 0;

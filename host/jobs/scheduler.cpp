@@ -33,6 +33,7 @@ struct RunningJob {
     std::string connector;
     std::string owner;
     std::atomic<int64_t> lease_expires_at{0};
+    int64_t deadline = kNever;  // of this step: set at the claim, then only read
     std::stop_source stop;
     std::atomic<StopReason> reason{StopReason::none};
 
@@ -53,9 +54,28 @@ JobContext::JobContext(Scheduler &scheduler, const Job &job, std::shared_ptr<det
 
 int64_t JobContext::now_ms() const { return scheduler_.clock_.now_ms(); }
 
-bool JobContext::stop_requested() const { return running_->stop.stop_requested(); }
+bool JobContext::stop_requested() const {
+    check_deadline();
+    return running_->stop.stop_requested();
+}
 
-StopReason JobContext::stop_reason() const { return running_->reason.load(); }
+StopReason JobContext::stop_reason() const {
+    check_deadline();
+    return running_->reason.load();
+}
+
+// Read where it is asked for, so a step sees its deadline exactly when it comes (the
+// housekeeper also tells it, for the waits that only watch the stop token).
+void JobContext::check_deadline() const {
+    if (!running_->stop.stop_requested() && scheduler_.clock_.now_ms() >= running_->deadline)
+        running_->request_stop(StopReason::deadline);
+}
+
+int64_t JobContext::deadline_ms() const { return running_->deadline; }
+
+int64_t JobContext::remaining_ms() const {
+    return std::max<int64_t>(0, running_->deadline - scheduler_.clock_.now_ms());
+}
 
 std::stop_token JobContext::stop_token() const { return running_->stop.get_token(); }
 
@@ -72,11 +92,21 @@ bool JobContext::wait_for_stop(int64_t deadline_ms) {
         std::lock_guard guard(mutex);
         stopped.notify_all();
     });
-    std::unique_lock lock(mutex);  // after `wake`: released before its destructor waits for a running callback
-    while (!token.stop_requested()) {
-        if (scheduler_.clock_.now_ms() >= deadline_ms) return false;
-        scheduler_.clock_.wait_until(lock, stopped, deadline_ms);
+    bool out_of_time = false;
+    {
+        std::unique_lock lock(mutex);  // after `wake`: released before its destructor waits for a running callback
+        while (!token.stop_requested()) {
+            const auto now = scheduler_.clock_.now_ms();
+            if (now >= running_->deadline) {
+                out_of_time = true;
+                break;
+            }
+            if (now >= deadline_ms) return false;
+            scheduler_.clock_.wait_until(lock, stopped, std::min(deadline_ms, running_->deadline));
+        }
     }
+    // Without the lock: the stop runs `wake`, which takes it.
+    if (out_of_time) running_->request_stop(StopReason::deadline);
     return true;
 }
 
@@ -150,6 +180,12 @@ void Scheduler::set_on_finished(JobHook hook) {
     on_finished_ = std::move(hook);
 }
 
+void Scheduler::set_on_progress(JobHook hook) {
+    std::lock_guard lock(mutex_);
+    if (started_) throw std::logic_error("scheduler: set hooks before start()");
+    on_progress_ = std::move(hook);
+}
+
 void Scheduler::start() {
     {
         std::lock_guard lock(mutex_);
@@ -219,7 +255,24 @@ bool Scheduler::cancel(JobId id) {
         if (const auto it = running_jobs_.find(id); it != running_jobs_.end()) running = it->second;
     }
     if (running) running->request_stop(StopReason::cancelled);
+    else finished_elsewhere(id);  // no worker will report it: it ended here
     return true;
+}
+
+bool Scheduler::wake(const std::string &connector, const JobRef &job) {
+    if (!store_.wake(connector, job, clock_.now_ms())) return false;
+    notify();
+    return true;
+}
+
+void Scheduler::finished_elsewhere(JobId id) {
+    if (!on_finished_) return;
+    try {
+        const auto detail = store_.get(id);
+        if (detail && is_final(detail->job.state)) on_finished_(detail->job);
+    } catch (const std::exception &e) {
+        logger().error("after job " + std::to_string(id) + " ended: " + e.what());
+    }
 }
 
 int Scheduler::running(const std::string &connector) const {
@@ -317,6 +370,7 @@ Scheduler::Claimed Scheduler::claim_next(const std::string &owner) {
         running->connector = name;
         running->owner = owner;
         running->lease_expires_at = job->lease_expires_at.value_or(now + options_.lease_ms);
+        running->deadline = std::min(after(now, policy->step_timeout_ms), job->deadline_at.value_or(kNever));
         if (policy->quota_per_action) {
             // Under the claim lock, so the quota another claimer saw is still there unless a
             // synchronous call or a plugin took it meanwhile.
@@ -418,7 +472,21 @@ std::optional<int64_t> Scheduler::record(const Job &job, const std::string &owne
     auto lost = [&] {
         logger().warning(job_name(job) + " was taken from this worker (its lease expired): its outcome is dropped");
     };
-    if (result.ok()) {
+    if (result.ok() && result.later) {
+        // Not finished: the step's progress is kept and the job waits, using no attempt.
+        const auto run_at = after(now, std::max<int64_t>(0, result.later->delay_ms));
+        try {
+            if (!store_.wait(job.id, owner, result.later->checkpoint, run_at, now)) {
+                lost();
+                return std::nullopt;
+            }
+            return run_at;
+        } catch (const std::invalid_argument &) {
+            result.status = RELAIS_INTERNAL;
+            result.message = "the step's progress (its checkpoint) is not JSON";
+            result.detail_json.clear();
+        }
+    } else if (result.ok()) {
         try {
             if (!store_.succeed(job.id, owner, result.body.empty() ? "null" : result.body, now)) lost();
             return std::nullopt;
@@ -429,11 +497,25 @@ std::optional<int64_t> Scheduler::record(const Job &job, const std::string &owne
         }
     }
 
-    const auto status = sanitize_status(static_cast<int>(result.status));
+    auto status = sanitize_status(static_cast<int>(result.status));
     AttemptError error{std::string(status_name(status)), result.message, result.detail_json,
                        result.retry_after_ms > 0
                            ? std::optional<int64_t>(static_cast<int64_t>(std::min<uint64_t>(result.retry_after_ms, INT64_MAX / 4)))
                            : std::nullopt};
+    const auto step = std::to_string(job.step + 1);
+    if (reason == StopReason::deadline && job.deadline_at && now >= *job.deadline_at) {
+        error = {"deadline", "the job's deadline passed during step " + step + ": " + result.message, result.detail_json,
+                 std::nullopt};
+        if (!store_.fail(job.id, owner, error, std::nullopt, now)) lost();
+        return std::nullopt;
+    }
+    if (reason == StopReason::deadline) {
+        // The step's own time ran out (the upstream hung, say): worth another try.
+        status = RELAIS_TRANSIENT;
+        error.error_class = std::string(status_name(status));
+        error.message = "step " + step + " ran out of time (" + std::to_string(policy.step_timeout_ms) +
+                        " ms): " + result.message;
+    }
     std::optional<int64_t> retry_at;
     bool held = false;
     if (reason == StopReason::shutdown && is_retryable(status)) {
@@ -499,12 +581,14 @@ void Scheduler::finish(const Job &job, std::optional<int64_t> retry_at, bool rec
     work_.notify_all();
     done_.notify_all();
 
-    if (!recorded || (!on_attempt_ && !on_finished_)) return;
+    if (!recorded || (!on_attempt_ && !on_finished_ && !on_progress_)) return;
     try {
         const auto detail = store_.get(job.id);
         if (!detail) return;
         if (on_attempt_) on_attempt_(detail->job);
         if (on_finished_ && is_final(detail->job.state)) on_finished_(detail->job);
+        if (on_progress_ && detail->job.state == JobState::waiting && detail->job.callback_progress)
+            on_progress_(detail->job);
     } catch (const std::exception &e) {
         logger().error("after " + job_name(job) + ": " + e.what());
     }
@@ -517,6 +601,7 @@ void Scheduler::keep_house() {
     auto next_requeue = after(clock_.now_ms(), requeue_every);
     auto next_cancel_check = after(clock_.now_ms(), options_.cancel_check_ms);
     auto next_purge = options_.retention_ms > 0 ? clock_.now_ms() : kNever;
+    auto next_expiry = clock_.now_ms();
     for (;;) {
         uint64_t seen = 0;
         std::vector<std::shared_ptr<detail::RunningJob>> running;
@@ -541,7 +626,18 @@ void Scheduler::keep_house() {
                     }
                 }
                 next = std::min(next, job->lease_expires_at - options_.lease_ms / 2);
+                if (job->stop.stop_requested()) continue;
+                if (now >= job->deadline) job->request_stop(StopReason::deadline);
+                else next = std::min(next, job->deadline);
             }
+            if (now >= next_expiry) {
+                for (const auto id : store_.expire_deadlines(now)) {
+                    logger().warning("job " + std::to_string(id) + " is dead: its deadline passed");
+                    finished_elsewhere(id);
+                }
+                next_expiry = after(now, options_.poll_ms);
+            }
+            next = std::min(next, next_expiry);
             if (now >= next_cancel_check) {
                 for (const auto &job : running) {
                     if (job->stop.stop_requested()) continue;

@@ -17,17 +17,27 @@
 // the attempt back if it has to stop first). Without, the executor asks for each upstream
 // request through JobContext::acquire_quota, and the count is of requests, not of actions.
 //
-// Outcomes. ok -> succeeded (an empty result is stored as null). An error goes through the
+// Outcomes. ok -> succeeded (an empty result is stored as null); ok with `later` (a step of a
+// longer job asking to run again in a while) -> waiting, with its checkpoint: no attempt used,
+// and no thread held meanwhile (the worker goes back to claiming). An error goes through the
 // connector's RetryPolicy (retry_policy.hpp): failed_retrying at the retry time, queued after a
 // rate_limited snooze (the attempt given back), or dead with the error as the reason. A result
 // that is not JSON, or an executor that throws, is an internal error. A job cancelled while it
 // ran ends cancelled (the store decides). When the outcome cannot be recorded (storage
 // failure), it is logged; the lease then expires and the job runs again (at least once).
 //
+// Deadlines. Each step may run for its connector's step_timeout_ms, and never past the job's
+// own deadline_at: JobContext::remaining_ms() counts down to the nearer of the two, and at it
+// stop_requested() turns true (StopReason::deadline). A step cut short so that fails is a
+// transient failure (retried by the policy from the last checkpoint), unless the job's deadline
+// has passed: it is then dead with the class "deadline". Jobs not running when their deadline
+// passes are ended the same way by the housekeeper (and never claimed after it).
+//
 // Leases. A housekeeping thread extends the lease of every running job once half of it has
 // passed, reads the store's cancel_requested of running jobs every cancel_check_ms (cancel()
-// here stops a job at once), requeues the expired leases of vanished workers (at start, then
-// every quarter lease), and enqueues the periodic tasks that are due.
+// here stops a job at once), tells running steps their deadline has come, ends the jobs past
+// their deadline (every poll_ms), requeues the expired leases of vanished workers (at start,
+// then every quarter lease), and enqueues the periodic tasks that are due.
 //
 // Stopping. stop(grace) claims nothing more, releases jobs still waiting for quota (back to the
 // queue, attempt given back), lets running jobs finish for up to grace, then asks the rest to
@@ -67,6 +77,8 @@ struct ConnectorPolicy {
     // true: the scheduler takes one request of quota per job; false: the plugin asks per
     // upstream request itself (JobContext::acquire_quota).
     bool quota_per_action = true;
+    // How long one attempt (one step of a job) may run before it is asked to stop (>= 1).
+    int64_t step_timeout_ms = 300'000;
 };
 
 struct SchedulerOptions {
@@ -87,6 +99,7 @@ enum class StopReason {
     cancelled,   // cancel() here or in the store
     shutdown,    // the scheduler stops and the grace period is over
     lease_lost,  // the lease could not be extended: the job was given to someone else
+    deadline,    // the step's time (step_timeout_ms) or the job's deadline_at has come
 };
 
 namespace detail {
@@ -106,11 +119,16 @@ public:
     int64_t now_ms() const;
 
     // Whether to stop early, and why. An executor that sees it returns soon: its result is
-    // recorded as usual (an error of a cancelled job ends it cancelled).
+    // recorded as usual (an error of a cancelled job ends it cancelled). Turns true by itself
+    // once remaining_ms() reaches 0.
     bool stop_requested() const;
     StopReason stop_reason() const;
     bool cancel_requested() const { return stop_reason() == StopReason::cancelled; }
     std::stop_token stop_token() const;
+    // Milliseconds left before this step's deadline: the nearer of the step's time limit and
+    // the job's deadline_at; 0 once passed.
+    int64_t remaining_ms() const;
+    int64_t deadline_ms() const;  // the same, as a time
 
     // Takes n requests from the connector's quota: 0 once granted, or, when max_wait_ms
     // passes or a stop is requested first, nothing granted and the wait still needed (> 0).
@@ -124,6 +142,7 @@ public:
 private:
     friend class Scheduler;
     JobContext(Scheduler &scheduler, const Job &job, std::shared_ptr<detail::RunningJob> running);
+    void check_deadline() const;
 
     Scheduler &scheduler_;
     const Job &job_;
@@ -160,8 +179,12 @@ public:
     // succeeded, failed_retrying, queued after a snooze, dead or cancelled), and after an
     // attempt that ended the job (succeeded, dead, cancelled): e.g. for callbacks. Set them
     // before start(); they must not throw.
+    // on_finished also follows jobs ended by cancel() here while they were not running, and
+    // jobs the housekeeper ended at their deadline. on_progress is called after a step that
+    // asked to continue later, for jobs that asked for it (Job::callback_progress).
     void set_on_attempt(JobHook hook);
     void set_on_finished(JobHook hook);
+    void set_on_progress(JobHook hook);
 
     // Requeues expired leases, plans the periodic tasks and starts the threads. Once only.
     void start();
@@ -174,6 +197,9 @@ public:
     // Cancels through the store (JobStore::cancel) and, when the job runs here, asks it to
     // stop at once. False when there is no such job or it already finished.
     bool cancel(JobId id);
+    // Wakes a waiting (or retrying) job of `connector` so it runs now (JobStore::wake), and
+    // the workers with it. False when no unfinished job matches.
+    bool wake(const std::string &connector, const JobRef &job);
 
     // The connectors' quotas, shared with the synchronous API (try_acquire -> 429 Retry-After).
     QuotaLimiter &quota() { return quota_; }
@@ -210,6 +236,8 @@ private:
                                   CallResult result, StopReason reason);
     int rate_limited_in_a_row(JobId id);
     void finish(const Job &job, std::optional<int64_t> retry_at, bool recorded);
+    // The hooks for a job that a worker did not end (cancelled while not running, past its deadline).
+    void finished_elsewhere(JobId id);
     void keep_house();
     double random_unit();
 
@@ -221,6 +249,7 @@ private:
     PeriodicRunner periodic_;
     JobHook on_attempt_;
     JobHook on_finished_;
+    JobHook on_progress_;
 
     std::mutex claim_mutex_;  // one claim at a time; taken before mutex_
     mutable std::mutex mutex_;

@@ -1,5 +1,6 @@
 #include "jobs/sqlite_job_store.hpp"
 
+#include "jobs/schema_migrations.hpp"
 #include "jobs/sqlite_db.hpp"
 
 #include <array>
@@ -16,109 +17,14 @@ namespace {
 // and another program's SQLite file is refused instead of being migrated.
 constexpr int64_t kApplicationId = 0x524c4149;
 
-struct Migration {
-    int version;
-    const char *sql;
-};
-
-// Numbered migrations, applied in order in one transaction at open. Never edit one that has
-// shipped: add the next. STRICT tables make SQLite enforce the column types.
-constexpr std::array kMigrations = {
-    Migration{1, R"sql(
-CREATE TABLE jobs (
-    -- AUTOINCREMENT: an id is never reused, even after the newest jobs are purged, since
-    -- ERPs keep job ids.
-    id                        INTEGER PRIMARY KEY AUTOINCREMENT,
-    connector                 TEXT NOT NULL,
-    action                    TEXT NOT NULL,
-    input                     TEXT NOT NULL CONSTRAINT input_is_json CHECK (json_valid(input)),
-    idempotency_key           TEXT,
-    state                     TEXT NOT NULL CHECK (state IN
-                                  ('queued', 'running', 'succeeded', 'failed_retrying', 'dead', 'cancelled')),
-    attempts                  INTEGER NOT NULL DEFAULT 0,
-    max_attempts              INTEGER NOT NULL CHECK (max_attempts >= 1),
-    priority                  INTEGER NOT NULL DEFAULT 0,
-    run_at                    INTEGER NOT NULL,
-    created_at                INTEGER NOT NULL,
-    updated_at                INTEGER NOT NULL,
-    lease_owner               TEXT,
-    lease_expires_at          INTEGER,
-    cancel_requested          INTEGER NOT NULL DEFAULT 0,
-    result                    TEXT CONSTRAINT result_is_json CHECK (result IS NULL OR json_valid(result)),
-    last_error_class          TEXT,
-    last_error_message        TEXT,
-    last_error_detail         TEXT,
-    last_error_retry_after_ms INTEGER,
-    callback_url              TEXT
-) STRICT;
-
--- Idempotency: one job per (connector, key), forever. Jobs without a key are not indexed.
-CREATE UNIQUE INDEX jobs_idempotency ON jobs (connector, idempotency_key) WHERE idempotency_key IS NOT NULL;
--- The claim: only runnable jobs, already in claim order (the rowid, i.e. id, ends every
--- index), so a claim reads the first row that passes the run_at and connector filters.
-CREATE INDEX jobs_runnable ON jobs (priority DESC, run_at) WHERE state IN ('queued', 'failed_retrying');
--- Listing newest first (keyset on created_at, id), alone or by state or connector; counts;
--- and the rescue of expired leases (state = 'running': no more rows than there are workers).
-CREATE INDEX jobs_created ON jobs (created_at);
-CREATE INDEX jobs_state_created ON jobs (state, created_at);
-CREATE INDEX jobs_connector_created ON jobs (connector, created_at);
-
-CREATE TABLE attempts (
-    job_id         INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-    number         INTEGER NOT NULL,
-    owner          TEXT NOT NULL,
-    started_at     INTEGER NOT NULL,
-    finished_at    INTEGER,
-    outcome        TEXT,
-    message        TEXT NOT NULL DEFAULT '',
-    detail         TEXT,
-    retry_after_ms INTEGER,
-    PRIMARY KEY (job_id, number)
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE daily_usage (
-    connector TEXT NOT NULL,
-    day       TEXT NOT NULL,
-    used      INTEGER NOT NULL,
-    PRIMARY KEY (connector, day)
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE periodic_runs (
-    connector   TEXT NOT NULL,
-    task        TEXT NOT NULL,
-    last_run_at INTEGER NOT NULL,
-    PRIMARY KEY (connector, task)
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE plugin_state (
-    plugin TEXT NOT NULL,
-    key    TEXT NOT NULL,
-    value  BLOB NOT NULL,
-    PRIMARY KEY (plugin, key)
-) STRICT, WITHOUT ROWID;
-)sql"},
-    // Callbacks survive a restart: a job with a callback_url that reaches a final state is
-    // marked in the same statement (the trigger runs inside it), and unmarked once its
-    // callback is delivered or given up.
-    Migration{2, R"sql(
-ALTER TABLE jobs ADD COLUMN callback_pending INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX jobs_callback_pending ON jobs (id) WHERE callback_pending = 1;
-CREATE TRIGGER jobs_callback_due AFTER UPDATE OF state ON jobs
-    WHEN NEW.callback_url IS NOT NULL AND NEW.state IN ('succeeded', 'dead', 'cancelled')
-         AND OLD.state NOT IN ('succeeded', 'dead', 'cancelled')
-BEGIN
-    UPDATE jobs SET callback_pending = 1 WHERE id = NEW.id;
-END;
-)sql"},
-};
-
-constexpr int kLatestVersion = kMigrations.back().version;
+// Migration i (1-based) is kMigrations[i - 1]; the list is checked at open.
+constexpr int kLatestVersion = static_cast<int>(kMigrationCount);
 
 // The columns of a Job, in the order job_from_row reads them.
 #define RELAIS_JOB_COLUMNS                                                                                        \
     "id, connector, action, input, idempotency_key, state, attempts, max_attempts, priority, run_at, created_at, " \
     "updated_at, lease_owner, lease_expires_at, cancel_requested, result, last_error_class, last_error_message, "  \
-    "last_error_detail, last_error_retry_after_ms, callback_url"
+    "last_error_detail, last_error_retry_after_ms, callback_url, checkpoint, step, deadline_at, callback_progress"
 
 Job job_from_row(const Query &q) {
     Job job;
@@ -145,6 +51,10 @@ Job job_from_row(const Query &q) {
     if (!q.is_null(16))
         job.last_error = AttemptError{q.text(16), q.text(17), q.text(18), q.optional_int64(19)};
     job.callback_url = q.optional_text(20);
+    job.checkpoint = q.optional_text(21);
+    job.step = static_cast<int>(q.int64(22));
+    job.deadline_at = q.optional_int64(23);
+    job.callback_progress = q.int64(24) != 0;
     return job;
 }
 
@@ -233,6 +143,8 @@ auto refusing_bad_data(F &&f) -> decltype(f()) {
             throw std::invalid_argument("a job's input must be JSON text");
         if (what.find("result_is_json") != std::string::npos)
             throw std::invalid_argument("a job's result must be JSON text");
+        if (what.find("checkpoint_is_json") != std::string::npos)
+            throw std::invalid_argument("a job's checkpoint must be JSON text");
         throw std::invalid_argument(what);
     }
 }
@@ -273,7 +185,6 @@ void SqliteJobStore::open(const SqliteJobStoreOptions &options) {
         throw JobStoreError(file_.string() + " is not a Relais database (it belongs to another program)");
     refuse_if_newer(file_, db.scalar_int64("PRAGMA user_version"));
 
-    db.exec("PRAGMA foreign_keys = ON");
     // WAL: readers (list, get, metrics) never block the writer, and a commit is one append
     // to the log. It needs shared memory, so it fails on some network filesystems: say so.
     const auto mode = db.scalar_text("PRAGMA journal_mode = WAL");
@@ -283,8 +194,12 @@ void SqliteJobStore::open(const SqliteJobStoreOptions &options) {
     db.exec(options.synchronous == SqliteJobStoreOptions::Sync::full ? "PRAGMA synchronous = FULL"
                                                                      : "PRAGMA synchronous = NORMAL");
     sync_enqueues_ = options.synchronous == SqliteJobStoreOptions::Sync::accepted;
-    // Every user of a Database is serialised by mutex_; nothing else can run yet.
+    // Every user of a Database is serialised by mutex_; nothing else can run yet. Foreign
+    // keys are off while migrating (SQLite ignores the pragma inside a transaction): a
+    // migration that rebuilds a table drops the old one, which would otherwise cascade.
+    db.exec("PRAGMA foreign_keys = OFF");
     migrate();
+    db.exec("PRAGMA foreign_keys = ON");
 }
 
 void SqliteJobStore::migrate() {
@@ -296,6 +211,9 @@ void SqliteJobStore::migrate() {
     if (version == kLatestVersion) return;  // nothing to do; the transaction rolls back
     for (const auto &migration : kMigrations)
         if (migration.version > version) db.exec(migration.sql);
+    // What the foreign keys would have refused, had they been on.
+    if (const auto broken = db.scalar_text("SELECT COUNT(*) FROM pragma_foreign_key_check"); broken != "0")
+        throw JobStoreError("migrating " + file_.string() + " left " + broken + " row(s) pointing at nothing");
     // Both live in the file's header, which the transaction covers like any page.
     db.exec("PRAGMA user_version = " + std::to_string(kLatestVersion));
     db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
@@ -333,10 +251,11 @@ EnqueueResult SqliteJobStore::enqueue(const NewJob &job, int64_t now) {
         // the same key at once cannot both insert (the write lock serialises them anyway).
         auto insert = db_->query(
             "INSERT INTO jobs (connector, action, input, idempotency_key, state, max_attempts, priority, run_at, "
-            "created_at, updated_at, callback_url) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?8, ?9) "
+            "created_at, updated_at, callback_url, deadline_at, callback_progress) "
+            "VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11) "
             "ON CONFLICT DO NOTHING RETURNING " RELAIS_JOB_COLUMNS);
         insert.bind_all(job.connector, job.action, job.input, job.idempotency_key, job.max_attempts, job.priority,
-                        job.run_at.value_or(now), now, job.callback_url);
+                        job.run_at.value_or(now), now, job.callback_url, job.deadline_at, job.callback_progress);
         if (auto created = single_job(insert)) {
             tx.commit();
             return EnqueueResult{std::move(*created), true};
@@ -366,9 +285,10 @@ std::optional<Job> SqliteJobStore::claim(const ClaimRequest &request, int64_t no
     // fits the query.)
     auto pick = db_->query(
         "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1, "
-        "updated_at = ?3 "
+        "wake_requested = 0, updated_at = ?3 "
         "WHERE id = (SELECT id FROM jobs INDEXED BY jobs_runnable "
-        "            WHERE state IN ('queued', 'failed_retrying') AND run_at <= ?3 "
+        "            WHERE state IN ('queued', 'failed_retrying', 'waiting') AND run_at <= ?3 "
+        "              AND (deadline_at IS NULL OR deadline_at > ?3) "
         "              AND connector IN (SELECT value FROM json_each(?4)) "
         "            ORDER BY priority DESC, run_at, id LIMIT 1) "
         "RETURNING " RELAIS_JOB_COLUMNS);
@@ -450,6 +370,70 @@ bool SqliteJobStore::snooze(JobId id, const std::string &owner, const AttemptErr
     return true;
 }
 
+bool SqliteJobStore::wait(JobId id, const std::string &owner, const std::string &checkpoint_json, int64_t run_at,
+                          int64_t now) {
+    std::lock_guard lock(mutex_);
+    return refusing_bad_data([&] {
+        Transaction tx(*db_);
+        // A wake that came while the step ran means what the step waits for may be there now.
+        db_->query("UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'waiting' END, "
+                   "checkpoint = ?3, run_at = CASE WHEN wake_requested THEN ?5 ELSE ?4 END, wake_requested = 0, "
+                   "step = step + 1, attempts = 0, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?5 "
+                   "WHERE id = ?1 AND state = 'running' AND lease_owner = ?2")
+            .bind_all(id, owner, checkpoint_json, run_at, now)
+            .run();
+        if (db_->changes() != 1) return false;
+        db_->query("UPDATE attempts SET finished_at = ?2, outcome = 'continued' WHERE job_id = ?1 AND finished_at IS NULL")
+            .bind_all(id, now)
+            .run();
+        tx.commit();
+        return true;
+    });
+}
+
+bool SqliteJobStore::wake(const std::string &connector, const JobRef &ref, int64_t now) {
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    std::optional<JobId> id;
+    if (const auto key = std::get_if<std::string>(&ref)) {
+        auto q = db_->query("SELECT id FROM jobs WHERE connector = ?1 AND idempotency_key = ?2 "
+                            "AND state IN ('queued', 'running', 'failed_retrying', 'waiting')");
+        q.bind_all(connector, *key);
+        if (q.step()) id = q.int64(0);
+    } else {
+        auto q = db_->query("SELECT id FROM jobs WHERE connector = ?1 AND id = ?2 "
+                            "AND state IN ('queued', 'running', 'failed_retrying', 'waiting')");
+        q.bind_all(connector, std::get<JobId>(ref));
+        if (q.step()) id = q.int64(0);
+    }
+    if (!id) return false;
+    db_->query("UPDATE jobs SET run_at = MIN(run_at, ?2), updated_at = ?2 "
+               "WHERE id = ?1 AND state IN ('waiting', 'failed_retrying')")
+        .bind_all(*id, now)
+        .run();
+    db_->query("UPDATE jobs SET wake_requested = 1 WHERE id = ?1 AND state = 'running'").bind_all(*id).run();
+    tx.commit();
+    return true;
+}
+
+std::vector<JobId> SqliteJobStore::expire_deadlines(int64_t now) {
+    std::lock_guard lock(mutex_);
+    Transaction tx(*db_);
+    auto q = db_->query(
+        "UPDATE jobs INDEXED BY jobs_deadline SET state = 'dead', last_error_class = 'deadline', "
+        "last_error_message = 'the job''s deadline (' || strftime('%Y-%m-%dT%H:%M:%fZ', deadline_at / 1000.0, "
+        "'unixepoch') || ') passed after ' || step || ' completed step(s)', last_error_detail = NULL, "
+        "last_error_retry_after_ms = NULL, updated_at = ?1 "
+        "WHERE deadline_at IS NOT NULL AND state IN ('queued', 'failed_retrying', 'waiting') AND deadline_at <= ?1 "
+        "RETURNING id");
+    q.bind(1, now);
+    std::vector<JobId> expired;
+    while (q.step()) expired.push_back(q.int64(0));
+    q.run();
+    tx.commit();
+    return expired;
+}
+
 void SqliteJobStore::finish_attempt(JobId id, const AttemptError &error, int64_t now) {
     db_->query("UPDATE attempts SET finished_at = ?2, outcome = ?3, message = ?4, detail = ?5, retry_after_ms = ?6 "
                "WHERE job_id = ?1 AND finished_at IS NULL")
@@ -510,7 +494,7 @@ bool SqliteJobStore::cancel(JobId id, int64_t now) {
     std::lock_guard lock(mutex_);
     Transaction tx(*db_);
     db_->query("UPDATE jobs SET state = 'cancelled', updated_at = ?2 "
-               "WHERE id = ?1 AND state IN ('queued', 'failed_retrying')")
+               "WHERE id = ?1 AND state IN ('queued', 'failed_retrying', 'waiting')")
         .bind_all(id, now)
         .run();
     if (db_->changes() == 0) {
@@ -527,7 +511,8 @@ bool SqliteJobStore::cancel(JobId id, int64_t now) {
 bool SqliteJobStore::retry(JobId id, int64_t now) {
     std::lock_guard lock(mutex_);
     db_->query("UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?2, lease_owner = NULL, "
-               "lease_expires_at = NULL, cancel_requested = 0, result = NULL, updated_at = ?2 "
+               "lease_expires_at = NULL, cancel_requested = 0, result = NULL, updated_at = ?2, "
+               "deadline_at = CASE WHEN deadline_at <= ?2 THEN NULL ELSE deadline_at END "
                "WHERE id = ?1 AND state IN ('dead', 'cancelled')")
         .bind_all(id, now)
         .run();

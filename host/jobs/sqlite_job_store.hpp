@@ -38,7 +38,7 @@ public:
     static constexpr const char *kFileName = "relais.db";
     // The schema this build creates and understands (PRAGMA user_version). A file with a higher
     // version was written by a newer Relais and is refused rather than misread.
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 6;
 
     // Opens <data_dir>/relais.db, creating the directory and the file when missing, and applies
     // the pending schema migrations in one transaction. Throws JobStoreError for a file of a
@@ -56,6 +56,10 @@ public:
               int64_t now) override;
     bool snooze(JobId id, const std::string &owner, const AttemptError &error, int64_t run_at,
                 int64_t now) override;
+    bool wait(JobId id, const std::string &owner, const std::string &checkpoint_json, int64_t run_at,
+              int64_t now) override;
+    bool wake(const std::string &connector, const JobRef &job, int64_t now) override;
+    std::vector<JobId> expire_deadlines(int64_t now) override;
     int requeue_expired(int64_t now) override;
     int purge_finished(int64_t before, int limit) override;
     std::vector<JobId> pending_callbacks(int limit) override;
