@@ -1,8 +1,11 @@
 // chorus: Chorus Pro, the French public-sector e-invoicing portal, through the PISTE gateway.
 //
 // Actions:
-//   submit_invoice      deposits an invoice file once (Factur-X, UBL, CII) and follows it
-//   track_submission    one look at a submission; enqueued by submit_invoice until final
+//   submit_invoice      a job: deposits an invoice file once (Factur-X, UBL, CII), waits for
+//                       its processing and ends with the outcome (job only)
+//   track_submission    deprecated: the tracking jobs the previous version enqueued; one
+//                       pending after an upgrade follows its submission to the end
+//   follow_invoices     the periodic status follow-up of integrated invoices (events)
 //   submission_status   what is recorded about a submission, without calling Chorus Pro
 //   flux_status         a deposit's processing report (consulterCRDetaille)
 //   invoice_status      an invoice's status history (consulter/historique)
@@ -26,6 +29,7 @@
 // actions), submission (deposit and tracking), check (connection test); this file is the glue.
 #include "chorus_api.hpp"
 #include "chorus_check.hpp"
+#include "chorus_follow_up.hpp"
 #include "chorus_queries.hpp"
 #include "chorus_settings.hpp"
 #include "chorus_submission.hpp"
@@ -56,7 +60,7 @@ const char *const kSubmitInput = R"json({
     "file_name": {"type": "string", "maxLength": 200, "description": "nomFichier; by default from the path or the invoice number"},
     "syntax": {"type": "string", "description": "facturx (PDF), ubl or cii (XML), or a syntaxeFlux value"},
     "dematerialisation_code": {"type": "string", "description": "The customer's code in the ERP; refused unless listed in dematerialisation_codes"},
-    "track": {"type": "boolean", "default": true, "description": "Follow the deposit with tracking jobs until it is final"}
+    "track": {"type": "boolean", "default": true, "description": "Wait for Chorus Pro's processing and end with its outcome; false: end once deposited"}
   },
   "additionalProperties": false
 })json";
@@ -67,6 +71,17 @@ const char *const kKeyInput = R"json({
   "properties": {"submission_key": {"type": "string", "minLength": 1}},
   "additionalProperties": false
 })json";
+
+const char *const kFollowInput = R"json({
+  "type": "object",
+  "properties": {},
+  "additionalProperties": false
+})json";
+
+// The longest a submission job can wait, as the settings allow it: tracking_max_hours at its
+// largest plus a week for a lost answer to be searched for. The settings' own bound
+// (tracking_max_hours) ends the job first; this one only stops a job nothing else would.
+constexpr uint64_t kSubmitDeadlineSeconds = (2160 + 7 * 24) * 3600;
 
 const char *const kStatusInput = R"json({
   "type": "object",
@@ -131,6 +146,7 @@ struct Runtime {
     std::shared_ptr<support::OAuth2ClientCredentials> tokens;
     std::shared_ptr<ChorusApi> api;
     std::shared_ptr<Queries> queries;
+    std::shared_ptr<FollowUp> follow_up;
     std::shared_ptr<Submissions> submissions;
 };
 
@@ -140,10 +156,19 @@ public:
         return Definition<Chorus>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
                                   "Chorus Pro e-invoicing for the French public sector, through PISTE")
             .settings_schema(settings_map().schema())
-            .action("submit_invoice", "Deposits an invoice file once and follows it to its final state", kSubmitInput,
-                    &Chorus::submit_invoice)
-            .action("track_submission", "Looks once at a submission and schedules the next look until it is final",
+            .action("submit_invoice",
+                    "Deposits an invoice file once, waits for Chorus Pro to process it, and ends with the outcome "
+                    "(the invoice ids, or Chorus Pro's reasons for a rejection)",
+                    kSubmitInput, &Chorus::submit_invoice)
+            .job_only()
+            .job_deadline(kSubmitDeadlineSeconds)
+            .action("track_submission",
+                    "Deprecated (submit_invoice follows its deposit itself): follows a submission to its final state",
                     kKeyInput, &Chorus::track_submission)
+            .action("follow_invoices",
+                    "Fetches the statuses of the integrated invoices still followed, in one paged search, and emits "
+                    "invoice.status_changed for each change",
+                    kFollowInput, &Chorus::follow_invoices)
             .action("submission_status", "What is recorded about a submission, without calling Chorus Pro", kStatusInput,
                     &Chorus::submission_status)
             .action("flux_status", "The processing report of a deposit (consulterCRDetaille)", kFluxInput,
@@ -157,7 +182,8 @@ public:
             .action("list_services", "A customer's services on Chorus Pro, every page", kServicesInput,
                     &Chorus::list_services)
             .quota("requests", kQualification.per_second, kQualification.per_day)
-            .quota_per_request();
+            .quota_per_request()
+            .periodic(kFollowTask, "follow_invoices", kFollowDefaultMinutes * 60, 60);
     }
 
     explicit Chorus(Host host) : host_(host), locks_(std::make_shared<SubmissionLocks>()) {}
@@ -176,7 +202,8 @@ public:
             next.tokens = same_client ? previous->tokens : make_tokens(s, *next.http);
             next.api = std::make_shared<ChorusApi>(s, next.http, next.tokens);
             next.queries = std::make_shared<Queries>(next.api);
-            next.submissions = std::make_shared<Submissions>(next.api, next.queries, store(), locks_, host_);
+            next.follow_up = std::make_shared<FollowUp>(next.api, next.queries, host_);
+            next.submissions = std::make_shared<Submissions>(next.api, next.queries, store(), locks_, host_, next.follow_up);
         }
         host_.debug("configured for " + s.environment + (s.enabled ? "" : " (disabled)"));
         auto policy = job_policy(s);
@@ -192,6 +219,7 @@ public:
 
     Json submit_invoice(const Json &input, Call &call) { return usable()->submissions->submit(input, call); }
     Json track_submission(const Json &input, Call &call) { return usable()->submissions->track(input, call); }
+    Json follow_invoices(const Json &input, Call &call) { return usable()->follow_up->run(input, call); }
     Json submission_status(const Json &input, Call &call) { return usable()->submissions->status(input, call); }
     Json flux_status(const Json &input, Call &call) { return usable()->queries->flux_status(input, call); }
     Json invoice_status(const Json &input, Call &call) { return usable()->queries->invoice_status(input, call); }

@@ -64,8 +64,12 @@ Json invoice_summary(const Json &item) {
     copy(item, "identifiantFactureCPP", o, "invoice_id");
     copy(item, "numeroFacture", o, "invoice_number");
     copy(item, "numeroFluxDepot", o, "flux_number");
-    copy(item, "statut", o, "status");
-    const auto statut = string_at(item, "statut").value_or("");
+    // The reference shows "statut"; consulter/fournisseur names it statutFacture and the
+    // search's criterion is statutCourant: whichever comes is read.
+    std::string statut;
+    for (const char *name : {"statut", "statutFacture", "statutCourant", "statutCourantCode"})
+        if (statut.empty()) statut = string_at(item, name).value_or("");
+    if (!statut.empty()) o->set("status", statut);
     o->set("final", invoice_status_is_final(statut));
     copy(item, "dateDepot", o, "deposit_date");
     copy(item, "dateFacture", o, "invoice_date");

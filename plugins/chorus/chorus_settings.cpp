@@ -134,6 +134,15 @@ support::SettingsMap<Settings> build_map() {
               "again");
     m.integer("max_redeposits", &Settings::max_redeposits, 2, {0, 10},
               "New deposits of a flux that Chorus Pro reports IN_INCIDENTE (not processed, to be sent again)");
+    m.duration<std::chrono::days, std::chrono::hours>("submission_retention_days", &Settings::submission_retention, 400, {1, 3650},
+                                  "Days a final submission is remembered, so the same invoice file sent again is "
+                                  "recognised instead of deposited again");
+    m.duration<std::chrono::minutes, std::chrono::minutes>("status_follow_interval_minutes", &Settings::status_follow_interval,
+                                     static_cast<int64_t>(kFollowDefaultMinutes), {1, 10080},
+                                     "How often the statuses of integrated invoices are fetched from Chorus Pro (one "
+                                     "search for all of them, page by page)");
+    m.integer("status_follow_max_days", &Settings::status_follow_max_days, 120, {1, 3650},
+              "Days an integrated invoice is followed until paid or rejected; past them it stops being followed");
     m.check([](const Settings &s) {
         auto copy = s;
         derive(copy);  // the URL and polling rules, so configure fails naming the key
@@ -171,6 +180,12 @@ Json job_policy(const Settings &s) {
     policy->set("quotas", quotas);
     policy->set("retry", retry);
     policy->set("max_concurrency", s.max_concurrency);
+    Json follow = new Poco::JSON::Object;
+    follow->set("name", kFollowTask);
+    follow->set("interval_seconds", static_cast<int64_t>(std::chrono::seconds(s.status_follow_interval).count()));
+    Poco::JSON::Array::Ptr tasks = new Poco::JSON::Array;
+    tasks->add(follow);
+    policy->set("periodic_tasks", tasks);
     return policy;
 }
 

@@ -44,6 +44,12 @@ struct Settings {
     std::chrono::seconds uncertain_deposit_wait;
     // New deposits after IN_INCIDENTE before giving up.
     int64_t max_redeposits;
+    // How long a final submission is remembered (the same file sent again is recognised).
+    std::chrono::hours submission_retention;
+    // The status follow-up of integrated invoices: how often it runs, and after how many days
+    // an invoice neither paid nor rejected stops being followed.
+    std::chrono::minutes status_follow_interval;
+    int64_t status_follow_max_days;
 };
 
 // The settings, declared once: the JSON Schema the host validates and defaults them with, and
@@ -56,7 +62,12 @@ const support::ConnectionBlock &connection_block();
 // express.
 Settings read_settings(const Json &settings);
 
-// What configure returns to the host: quotas, retry policy and concurrency for the jobs.
+// The periodic task that follows integrated invoices (chorus_follow_up.hpp), its default period.
+inline constexpr const char *kFollowTask = "follow_invoice_statuses";
+inline constexpr uint64_t kFollowDefaultMinutes = 60;
+
+// What configure returns to the host: quotas, retry policy and concurrency for the jobs, and
+// the follow-up's period.
 Json job_policy(const Settings &settings);
 
 // The default URLs and quotas of each environment.

@@ -40,8 +40,12 @@ bool has_invoices(FluxPhase phase) {
 }
 
 bool invoice_status_is_final(const std::string &statut) {
-    static const std::set<std::string> final{"MANDATEE",  "MISE_EN_PAIEMENT", "COMPTABILISEE", "REJETEE",
-                                             "ABANDONNEE", "SUPPRIMEE",        "REFUSEE_1",     "REFUSEE_2"};
+    // Paid (MISE_EN_PAIEMENT and the accounting steps after it) or refused for good. MANDATEE
+    // (payment ordered) is not the end: the supplier still waits for MISE_EN_PAIEMENT.
+    static const std::set<std::string> final{"MISE_EN_PAIEMENT", "COMPTABILISEE", "MISE_A_DISPOSITION_COMPTABLE",
+                                             "REJETEE",          "ABANDONNEE",    "SUPPRIMEE",
+                                             "REFUSEE_1",        "REFUSEE_2",     "REFUSEE_MOA",
+                                             "REFUSEE_FOURNISSEUR"};
     return final.count(statut) != 0;
 }
 

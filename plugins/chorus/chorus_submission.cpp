@@ -42,6 +42,15 @@ std::string file_key(const std::string &sha256) { return "file/" + sha256; }
 // another file sent under the same number, which must not be taken for this one's.
 std::string flux_owner_key(const std::string &flux) { return "flux/" + flux; }
 
+std::string utc_iso(int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
 std::string utc_minute(int64_t ms) {
     const std::time_t t = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
@@ -57,8 +66,10 @@ bool only_delays(const Error &e) { return e.status() == RELAIS_TRANSIENT || e.st
 }  // namespace
 
 Submissions::Submissions(std::shared_ptr<ChorusApi> api, std::shared_ptr<Queries> queries,
-                         std::shared_ptr<SubmissionStore> store, std::shared_ptr<SubmissionLocks> locks, Host host)
-    : api_(std::move(api)), queries_(std::move(queries)), store_(std::move(store)), locks_(std::move(locks)), host_(host) {}
+                         std::shared_ptr<SubmissionStore> store, std::shared_ptr<SubmissionLocks> locks, Host host,
+                         std::shared_ptr<FollowUp> follow_up)
+    : api_(std::move(api)), queries_(std::move(queries)), store_(std::move(store)), locks_(std::move(locks)), host_(host),
+      follow_up_(std::move(follow_up)) {}
 
 std::string Submissions::key_of(const std::string &invoice_number, const std::string &file_sha256) {
     return sha256_hex(invoice_number + '\n' + file_sha256).substr(0, 32);
@@ -93,7 +104,7 @@ Json Submissions::summary(const SubmissionRecord &r) const {
         const auto errors = r.report->getArray("errors");
         if (errors && errors->size() > 0) o->set("errors", errors);
     }
-    if (r.tracking_job_id) o->set("tracking_job_id", r.tracking_job_id);
+    if (!r.final_error.empty()) o->set("error", r.final_error);
     return o;
 }
 
@@ -145,7 +156,7 @@ void Submissions::deposit(SubmissionRecord &r, const InvoiceFile &file, const Ca
     host_.info("invoice " + r.invoice_number + " deposited on Chorus Pro as flux " + flux);
 }
 
-int64_t Submissions::schedule_next(SubmissionRecord &r, std::chrono::milliseconds at_least) {
+std::chrono::milliseconds Submissions::next_delay(SubmissionRecord &r, std::chrono::milliseconds at_least) {
     const auto &s = api_->settings();
     auto delay = s.poll_initial_delay;
     for (int64_t i = 0; i < r.polls_since_deposit && delay < s.poll_max_delay; ++i) delay *= 2;
@@ -159,26 +170,32 @@ int64_t Submissions::schedule_next(SubmissionRecord &r, std::chrono::millisecond
                          std::min(delay, std::chrono::duration_cast<std::chrono::seconds>(until) + std::chrono::seconds(1)));
     }
     delay = std::max(delay, std::chrono::ceil<std::chrono::seconds>(at_least));
-    Json input = new Poco::JSON::Object;
-    input->set("submission_key", r.key);
-    // The key numbers the look: a tracking job run twice (after a crash) enqueues the same
-    // next job, not a second chain.
-    const auto next = r.polls + 1;
-    int64_t id = 0;
-    try {
-        id = host_.enqueue("track_submission", input, "track:" + r.key + ":" + std::to_string(next),
-                           std::chrono::duration_cast<std::chrono::milliseconds>(delay))
-                 .job_id;
-    } catch (const Error &e) {
-        if (e.status() != RELAIS_UNSUPPORTED) throw;
-        host_.debug("no job queue here: follow flux " + r.flux_number + " with flux_status");
-        return 0;
-    }
-    r.polls = next;
+    r.polls += 1;
     r.polls_since_deposit += 1;
-    r.tracking_job_id = id;
+    return delay;
+}
+
+Json Submissions::progress(const SubmissionRecord &r, int64_t next_look_at_ms) const {
+    Json o = new Poco::JSON::Object;
+    o->set("submission_key", r.key);
+    o->set("invoice_number", r.invoice_number);
+    o->set("state", r.state);
+    if (!r.chorus_state.empty()) o->set("chorus_state", r.chorus_state);
+    if (!r.flux_number.empty()) o->set("flux_number", r.flux_number);
+    if (!r.deposit_date.empty()) o->set("deposit_date", r.deposit_date);
+    o->set("deposits", static_cast<int64_t>(r.fluxes->size()));
+    o->set("looks", r.polls);
+    o->set("next_look_at", utc_iso(next_look_at_ms));
+    return o;
+}
+
+Json Submissions::wait(SubmissionRecord &r, Call &call, std::chrono::milliseconds at_least,
+                       const std::string &last_error) {
+    const auto delay = next_delay(r, at_least);
     save(r);
-    return id;
+    auto p = progress(r, now_ms() + delay.count());
+    if (!last_error.empty()) p->set("last_error", last_error);
+    return call.continue_later(delay, p);
 }
 
 void Submissions::record_flux(SubmissionRecord &r, const std::string &flux, const std::string &date,
@@ -203,20 +220,34 @@ void Submissions::deposit_again(SubmissionRecord &r, const Call &call) {
     deposit(r, InvoiceFile{*bytes, r.file_name, r.syntax, r.file_sha256}, call);
 }
 
-Json Submissions::look_again(SubmissionRecord &r, std::chrono::milliseconds at_least) {
-    const auto next = schedule_next(r, at_least);
-    auto o = summary(r);
-    if (next) o->set("next_tracking_job_id", next);
-    return o;
-}
-
-void Submissions::finish(SubmissionRecord &r) {
+void Submissions::finish(SubmissionRecord &r, const std::string &error) {
     r.phase = "final";
-    save(r);
+    r.final_error = error;
+    const auto retention = std::chrono::duration_cast<std::chrono::milliseconds>(api_->settings().submission_retention);
+    // Kept long enough to recognise the same file sent again, then forgotten.
+    put_expiring(*store_, host_, record_key(r.key), relais::to_string(r.to_json()), retention);
+    for (std::size_t i = 0; i < r.fluxes->size(); ++i)
+        if (const auto flux = string_at(object_in(r.fluxes, i), "flux_number"))
+            put_expiring(*store_, host_, flux_owner_key(*flux), r.key, retention);
     store_->erase(file_key(r.file_sha256));  // no new deposit can be needed now
+    if (follow_up_ && r.invoices) follow_up_->add(r);
 }
 
-Json Submissions::submit(const Json &input, const Call &call) {
+Json Submissions::outcome(const SubmissionRecord &r) const {
+    if (r.final_error.empty()) return summary(r);
+    throw permanent(r.final_error, summary(r));
+}
+
+Json Submissions::submit(const Json &input, Call &call) {
+    if (const auto checkpoint = call.checkpoint()) {
+        // A later step: the record says where the submission is.
+        const auto key = string_at(checkpoint, "submission_key").value_or("");
+        if (key.empty()) throw internal("the submission job's checkpoint has no submission_key");
+        const auto guard = locks_->lock(key);
+        auto loaded = load(key);
+        if (!loaded) throw internal("submission " + key + " of this job is no longer recorded");
+        return step(*loaded, call);
+    }
     const auto invoice_number = text_field(input, "invoice_number");
     if (invoice_number.empty()) throw invalid_input("invoice_number is required (the invoice's own number, BT-1)");
     const auto &settings = api_->settings();
@@ -227,9 +258,15 @@ Json Submissions::submit(const Json &input, const Call &call) {
                                 " is not one sent through Chorus Pro (dematerialisation_codes setting)");
     }
     const auto file = read_invoice_file(input, invoice_number, settings.file_directory);
+    const bool track = !input->has("track") || input->optValue<bool>("track", true);
+    if (track && !call.is_job())
+        // Refused before the deposit: a call that cannot wait must not leave a deposit unfollowed.
+        throw Error(RELAIS_UNSUPPORTED, "submit_invoice waits for Chorus Pro's processing and runs only as a job "
+                                        "(POST /api/v1/jobs); with \"track\": false it only deposits");
     const auto key = key_of(invoice_number, file.sha256);
     const auto guard = locks_->lock(key);
 
+    // The first step, or the same step again after a crash: the record decides.
     auto existing = load(key);
     SubmissionRecord r = existing ? *existing : SubmissionRecord{};
     const bool fresh = !existing || r.phase == "new";
@@ -241,39 +278,39 @@ Json Submissions::submit(const Json &input, const Call &call) {
         r.syntax = file.syntax;
         r.created_at = now_ms();
     }
-    bool deposited_now = false;
     if (fresh) {
         store_->put(file_key(file.sha256), file.bytes);  // for a new deposit, should one be needed
         deposit(r, file, call);
-        deposited_now = r.phase == "deposited";
     } else if (r.phase == "depositing") {
-        // An earlier call died during its deposit: whether it arrived is unknown.
+        // An earlier step died during its deposit: whether it arrived is unknown.
         r.phase = "uncertain";
         r.state = "unconfirmed";
         save(r);
     }
-    const bool track = !input->has("track") || input->optValue<bool>("track", true);
-    if (track && r.phase != "final" && (fresh || r.tracking_job_id == 0)) schedule_next(r);
-    auto o = summary(r);
-    o->set("deposited", deposited_now);
-    if (!fresh) o->set("already_submitted", true);
-    return o;
+    if (r.phase == "final") {
+        auto o = outcome(r);
+        o->set("already_submitted", true);
+        return o;
+    }
+    if (!track) {
+        // Deposited, not followed: the ERP follows with submission_status or flux_status.
+        auto o = summary(r);
+        o->set("deposited", fresh && r.phase == "deposited");
+        if (!fresh) o->set("already_submitted", true);
+        return o;
+    }
+    return wait(r, call);
 }
 
-Json Submissions::track(const Json &input, const Call &call) {
-    const auto key = text_field(input, "submission_key");
-    if (key.empty()) throw invalid_input("submission_key is required");
-    const auto guard = locks_->lock(key);
-    auto loaded = load(key);
-    if (!loaded) throw not_found("no submission has key " + key);
-    SubmissionRecord r = *loaded;
-    if (r.phase == "final") return summary(r);
-    if (r.phase == "new") throw permanent("submission " + key + " was never deposited: submit it again");
+Json Submissions::step(SubmissionRecord &r, Call &call) {
+    if (r.phase == "final") return outcome(r);
+    if (r.phase == "new") throw permanent("submission " + r.key + " was never deposited: submit it again");
     try {
-        return follow(r, call);
+        if (follow(r, call)) return outcome(r);
+        return wait(r, call);
     } catch (const Error &e) {
         // An outage or a full quota only delays the next look; anything else (credentials,
-        // configuration, a bug) stops the tracking, to be retried once fixed.
+        // configuration, a bug) fails the step, to be retried once fixed.
         const bool unsure = r.phase == "uncertain" || r.phase == "depositing";
         const auto &s = api_->settings();
         const bool too_long =
@@ -281,7 +318,7 @@ Json Submissions::track(const Json &input, const Call &call) {
         if (!only_delays(e) || too_long) {
             if (!unsure) throw;
             // Whether the invoice reached Chorus Pro is not known: the person reading the dead
-            // letter is told where to look, and that retrying the job picks up from here.
+            // job is told where to look, and that retrying the job picks up from here.
             const auto why = too_long ? "Chorus Pro could not be searched for " + std::to_string(s.tracking_max.count()) +
                                             " h (last: " + e.what() + ")"
                                       : std::string(e.what());
@@ -290,10 +327,22 @@ Json Submissions::track(const Json &input, const Call &call) {
             throw Error(too_long ? RELAIS_PERMANENT : e.status(), unconfirmed_message(r, why), detail);
         }
         host_.warn("following invoice " + r.invoice_number + ": " + e.what() + "; looking again later");
-        auto o = look_again(r, e.retry_after());
-        o->set("last_error", e.what());
-        return o;
+        return wait(r, call, e.retry_after(), e.what());
     }
+}
+
+Json Submissions::track(const Json &input, Call &call) {
+    const auto key = text_field(input, "submission_key");
+    if (key.empty()) throw invalid_input("submission_key is required");
+    const auto guard = locks_->lock(key);
+    auto loaded = load(key);
+    if (!loaded) throw not_found("no submission has key " + key);
+    if (call.is_job()) return step(*loaded, call);
+    // Called directly (not as a job): one look, and what it found.
+    SubmissionRecord r = *loaded;
+    if (r.phase != "final" && r.phase != "new") follow(r, call);
+    if (r.phase != "final") save(r);
+    return summary(r);
 }
 
 std::string Submissions::unconfirmed_message(const SubmissionRecord &r, const std::string &why) const {
@@ -330,10 +379,10 @@ std::string Submissions::unclaimed_flux(const SubmissionRecord &r, const JsonArr
     return flux;
 }
 
-Json Submissions::follow(SubmissionRecord &r, const Call &call) {
+bool Submissions::follow(SubmissionRecord &r, const Call &call) {
     const auto &s = api_->settings();
     if (r.phase == "depositing") {
-        r.phase = "uncertain";  // a tracking job died during a new deposit
+        r.phase = "uncertain";  // a step died during a new deposit
         r.state = "unconfirmed";
         save(r);
     }
@@ -354,9 +403,9 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
             host_.warn("invoice " + r.invoice_number + ": no trace of the earlier deposit after " +
                        std::to_string(s.uncertain_deposit_wait.count()) + " s; depositing the file again");
             deposit_again(r, call);
-            return look_again(r);
+            return false;
         } else {
-            return look_again(r);
+            return false;
         }
     }
 
@@ -369,30 +418,27 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
     if (!is_final(phase)) {
         if (now_ms() - r.tracking_started_at > std::chrono::milliseconds(s.tracking_max).count()) {
             r.state = "tracking_timed_out";
-            finish(r);
-            throw permanent("flux " + r.flux_number + " of invoice " + r.invoice_number + " is still " +
-                            r.chorus_state + " after " + std::to_string(s.tracking_max.count()) +
-                            " h: check it on the Chorus Pro portal");
+            finish(r, "flux " + r.flux_number + " of invoice " + r.invoice_number + " is still " + r.chorus_state +
+                          " after " + std::to_string(s.tracking_max.count()) + " h: check it on the Chorus Pro portal");
+            return true;
         }
-        return look_again(r);
+        return false;
     }
 
     auto last = object_in(r.fluxes, r.fluxes->size() - 1);
     if (last) last->set("outcome", r.chorus_state);
     if (phase == FluxPhase::incident) {
         if (r.redeposits >= s.max_redeposits) {
-            finish(r);
-            throw permanent("flux " + r.flux_number + " of invoice " + r.invoice_number +
-                            " was not processed by Chorus Pro (IN_INCIDENTE), " + std::to_string(r.redeposits) +
-                            " new deposit(s) already made: deposit it by hand or submit it again later");
+            finish(r, "flux " + r.flux_number + " of invoice " + r.invoice_number +
+                          " was not processed by Chorus Pro (IN_INCIDENTE), " + std::to_string(r.redeposits) +
+                          " new deposit(s) already made: deposit it by hand or submit it again later");
+            return true;
         }
         host_.warn("flux " + r.flux_number + " of invoice " + r.invoice_number +
                    " is IN_INCIDENTE (not processed): depositing it again");
         r.redeposits += 1;
         deposit_again(r, call);
-        auto o = look_again(r);
-        o->set("redeposited", true);
-        return o;
+        return false;
     }
     if (has_invoices(phase)) {
         Json criteria = new Poco::JSON::Object;
@@ -400,17 +446,16 @@ Json Submissions::follow(SubmissionRecord &r, const Call &call) {
         r.invoices = queries_->invoices(criteria, 100, 1000, call)->getArray("invoices");
         finish(r);
         host_.info("invoice " + r.invoice_number + " integrated by Chorus Pro (flux " + r.flux_number + ")");
-        return summary(r);
+        return true;
     }
-    // Rejected: the job fails with Chorus Pro's reasons, and is dead-lettered with them.
-    finish(r);
+    // Rejected: the job fails with Chorus Pro's reasons, and ends dead with them.
     std::string reasons;
     const auto errors = report->getArray("errors");
     for (std::size_t i = 0; errors && i < errors->size() && i < 5; ++i)
         reasons += (reasons.empty() ? "" : "; ") + object_in(errors, i)->optValue<std::string>("message", "");
-    throw permanent("invoice " + r.invoice_number + " rejected by Chorus Pro (IN_REJETE, flux " + r.flux_number +
-                        ")" + (reasons.empty() ? std::string() : ": " + reasons),
-                    summary(r));
+    finish(r, "invoice " + r.invoice_number + " rejected by Chorus Pro (IN_REJETE, flux " + r.flux_number + ")" +
+                  (reasons.empty() ? std::string() : ": " + reasons));
+    return true;
 }
 
 Json Submissions::status(const Json &input, const Call &) {

@@ -14,6 +14,14 @@ std::unique_lock<std::mutex> SubmissionLocks::lock(const std::string &key) {
     return std::unique_lock(stripes_[std::hash<std::string>{}(key) % stripes_.size()]);
 }
 
+void put_expiring(SubmissionStore &store, const Host &host, const std::string &key, const std::string &value,
+                  std::chrono::milliseconds ttl) {
+    if (store.durable() && host.offers(RELAIS_CAP_STATE_V2)) {
+        host.state_write(key, value, Host::kAnyVersion, ttl);
+        return;
+    }
+    store.put(key, value);
+}
 
 Json SubmissionRecord::to_json() const {
     Json o = new Poco::JSON::Object;
@@ -35,6 +43,7 @@ Json SubmissionRecord::to_json() const {
     o->set("tracking_job_id", tracking_job_id);
     o->set("state", state);
     o->set("chorus_state", chorus_state);
+    if (!final_error.empty()) o->set("final_error", final_error);
     if (report) o->set("report", report);
     if (invoices) o->set("invoices", invoices);
     return o;
@@ -60,6 +69,7 @@ SubmissionRecord SubmissionRecord::from_json(const Json &o) {
     r.tracking_job_id = integer_at(o, "tracking_job_id").value_or(0);
     r.state = string_at(o, "state").value_or("new");
     r.chorus_state = string_at(o, "chorus_state").value_or("");
+    r.final_error = string_at(o, "final_error").value_or("");
     r.report = support::object_at(o, "report");
     r.invoices = array_at(o, "invoices");
     return r;

@@ -11,6 +11,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,11 @@ private:
 // The plugin's state (the kit's StateStore: the host's, or memory on a host without one).
 using SubmissionStore = support::StateStore;
 
+// Writes `value` under `key` to expire after `ttl` where the host keeps expiries (versioned
+// state); elsewhere (an older host, memory) it is written for good.
+void put_expiring(SubmissionStore &store, const Host &host, const std::string &key, const std::string &value,
+                  std::chrono::milliseconds ttl);
+
 // The durable record of one submission (see the state diagram in chorus_submission.hpp).
 struct SubmissionRecord {
     std::string key;
@@ -46,7 +52,8 @@ struct SubmissionRecord {
     int64_t tracking_started_at = 0;
     int64_t polls = 0;  // tracking jobs enqueued so far (numbers their idempotency keys)
     int64_t polls_since_deposit = 0;
-    int64_t tracking_job_id = 0;
+    int64_t tracking_job_id = 0;  // set by the previous version's tracking jobs; kept, unused
+    std::string final_error;      // why a final submission failed ("" when it did not)
     std::string state = "new";  // the connector's state name (chorus_states.hpp) or new/unconfirmed
     std::string chorus_state;
     Json report;                      // the last processing report

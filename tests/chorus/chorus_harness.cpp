@@ -44,28 +44,43 @@ std::string sample_cii(const std::string &invoice_number, const std::string &buy
     return personalise(sample, invoice_number, buyer_siret);
 }
 
-std::string submit_input(const std::string &invoice_number, const std::string &file, const std::string &syntax) {
+std::string submit_input(const std::string &invoice_number, const std::string &file, const std::string &syntax,
+                         bool track) {
     return R"({"invoice_number":)" + json_string(invoice_number) + R"(,"syntax":")" + syntax +
-           R"(","file_base64":")" + base64(file) + "\"}";
+           R"(","file_base64":")" + base64(file) + "\"" + (track ? "" : R"(,"track":false)") + "}";
 }
 
 // --- ChorusHarness ----------------------------------------------------------------------------
 
 namespace {
 
-ConnectorHarnessOptions harness_options(const ChorusHarnessOptions &o) {
+ConnectorHarnessOptions harness_options(const ChorusHarnessOptions &o, host::PluginBackend *backend) {
     ConnectorHarnessOptions h;
     h.with_backend = o.with_backend;
+    if (o.with_backend) h.backend = backend;
     return h;
 }
 
 }  // namespace
 
-ChorusHarness::ChorusHarness(ChorusHarnessOptions options) : ConnectorHarness("chorus", harness_options(options)) {
+// Manual time: states move, and state expires, when the test moves the clock.
+ChorusBackendHolder::ChorusBackendHolder()
+    : clock(std::make_shared<emulator::EmulatorClock>(std::chrono::system_clock::now())),
+      chorus_backend([c = clock] {
+          return std::chrono::duration_cast<std::chrono::milliseconds>(c->now().time_since_epoch()).count();
+      }) {}
+
+Poco::JSON::Object::Ptr JobRun::result() const { return steps.empty() ? nullptr : parse(steps.back().body); }
+
+Poco::JSON::Object::Ptr JobRun::progress() const {
+    return waiting() ? parse(steps.back().later->checkpoint) : nullptr;
+}
+
+ChorusHarness::ChorusHarness(ChorusHarnessOptions options)
+    : ConnectorHarness("chorus", harness_options(options, &chorus_backend)) {
     chorus_emulator::ChorusEmulatorOptions e;
     e.server.tls = server_tls();
-    // Manual time: states move when the test moves the clock.
-    e.server.clock = std::make_shared<emulator::EmulatorClock>(std::chrono::system_clock::now());
+    e.server.clock = ChorusBackendHolder::clock;
     e.per_second = options.per_second;
     e.per_day = options.per_day;
     e.processing_delay = options.processing_delay;
@@ -82,8 +97,38 @@ ChorusHarness::ChorusHarness(ChorusHarnessOptions options) : ConnectorHarness("c
     load(text.str(), options.settings);
 }
 
+host::CallResult ChorusHarness::step(const std::string &action, const std::string &input, uint32_t step,
+                                     const std::optional<std::string> &checkpoint, const std::string &job) {
+    host::StepInput in;
+    in.step = step;
+    in.checkpoint = checkpoint;
+    return instance().execute(action, input, job, nullptr, in);
+}
+
+JobRun ChorusHarness::run_job(const std::string &action, const std::string &input, int max_steps) {
+    JobRun run;
+    run.steps.push_back(step(action, input, 1, std::nullopt));
+    resume(run, action, input, max_steps - 1);
+    return run;
+}
+
+void ChorusHarness::resume(JobRun &run, const std::string &action, const std::string &input, int max_steps) {
+    for (int i = 0; i < max_steps && run.waiting(); ++i) {
+        const auto later = *run.last().later;
+        clock().advance(std::chrono::milliseconds(later.delay_ms));
+        run.steps.push_back(step(action, input, static_cast<uint32_t>(run.steps.size() + 1), later.checkpoint));
+    }
+}
+
 std::vector<host::CallResult> ChorusHarness::run_jobs(int max_jobs) {
-    return ConnectorHarness::run_jobs(max_jobs, [this](std::chrono::milliseconds delay) { clock().advance(delay); });
+    std::vector<host::CallResult> results;
+    for (int i = 0; i < max_jobs; ++i) {
+        const auto job = chorus_backend.pop();
+        if (!job) break;
+        clock().advance(std::chrono::milliseconds(job->delay_ms));
+        results.push_back(run_job(job->action, job->input).last());
+    }
+    return results;
 }
 
 }  // namespace relais::test

@@ -100,6 +100,6 @@ TEST_CASE("chorus tokens: one per lifetime, renewed once after expiry, kept acro
     h.restart();
     h.ok("find_structure", kFind);
     CHECK(h.emulator().token_requests() == 3);
-    CHECK(h.backend().state("oauth/token").has_value());
-    CHECK_THAT(*h.backend().state("oauth/token"), !Catch::Contains("relais-piste-secret"));
+    CHECK(h.host_state().state_get("chorus", "oauth/token").has_value());
+    CHECK_THAT(*h.host_state().state_get("chorus", "oauth/token"), !Catch::Contains("relais-piste-secret"));
 }

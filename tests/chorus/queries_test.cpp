@@ -97,7 +97,7 @@ TEST_CASE("chorus search_invoices: all 23 invoices come back through pages of 10
 
 TEST_CASE("chorus flux_status: the report moves with time, and an unknown flux is not_found", "[chorus]") {
     ChorusHarness h({.processing_delay = std::chrono::seconds(30)});
-    const auto submitted = h.ok("submit_invoice", submit_input("FA-2026-0001", sample_ubl()));
+    const auto submitted = h.ok("submit_invoice", submit_input("FA-2026-0001", sample_ubl(), "ubl", false));
     const auto flux = submitted->getValue<std::string>("flux_number");
     CHECK(flux.size() == 25);
     CHECK(flux.rfind("CPP001", 0) == 0);
