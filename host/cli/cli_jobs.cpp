@@ -65,6 +65,12 @@ void print_job(const host::JobDetail &d) {
               << "  attempts " << j.attempts << " of " << j.max_attempts << ", run at " << iso(j.run_at)
               << ", created " << iso(j.created_at) << "\n";
     if (j.idempotency_key) std::cout << "  idempotency key " << *j.idempotency_key << "\n";
+    std::cout << "  steps completed " << j.step << "\n";
+    if (j.checkpoint) std::cout << "  progress " << *j.checkpoint << "\n";
+    if (j.state == host::JobState::queued || j.state == host::JobState::waiting ||
+        j.state == host::JobState::failed_retrying)
+        std::cout << "  next run " << iso(j.run_at) << "\n";
+    if (j.deadline_at) std::cout << "  deadline " << iso(*j.deadline_at) << "\n";
     std::cout << "  input " << j.input << "\n";
     if (j.result) std::cout << "  result " << *j.result << "\n";
     if (j.last_error) std::cout << "  last error (" << j.last_error->error_class << "): " << j.last_error->message << "\n";
@@ -76,7 +82,7 @@ void print_job(const host::JobDetail &d) {
 int list(const std::vector<std::string> &args) {
     Subcommand sub{"relais jobs list [--state S] [--connector NAME] [--limit N] [--data-dir DIR | --config FILE]"};
     add_location_options(sub);
-    sub.options.add_options()("state", po::value<std::string>(), "queued, running, succeeded, failed_retrying, dead, cancelled")(
+    sub.options.add_options()("state", po::value<std::string>(), "queued, running, waiting, succeeded, failed_retrying, dead, cancelled")(
         "connector", po::value<std::string>(), "only this connector's jobs")(
         "limit", po::value<int>()->default_value(50), "at most this many, newest first");
     auto vm = parse_args(sub, args);

@@ -192,6 +192,12 @@ ApiResponse run_action(ApiContext &ctx, const ApiRequest &req) {
     }
     if (c->state == Connector::State::disabled)
         throw ApiError(409, "invalid_config", "connector " + c->name() + " is disabled (enabled is false)");
+    // An action that waits on the other side (a signature, a payment) cannot answer within one
+    // request: it runs as a job, followed through the job's state or callback.
+    if (const auto *info = c->plugin.lib->descriptor().find_action(action); info && info->job_only)
+        throw ApiError(409, "job_only",
+                       "action " + c->name() + "." + action +
+                           " runs only as a job: submit it with POST /api/v1/jobs and follow the job");
 
     const auto input = parse_body_object(req.body, "the action's input");
     const auto errors = schema->second->validate(Poco::Dynamic::Var(input));

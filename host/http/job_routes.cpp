@@ -49,10 +49,22 @@ Object::Ptr body_object(const std::string &body) {
     }
 }
 
+// ?include=input: the job's input is shown only when asked for.
+bool include_input(const ApiRequest &req) {
+    const auto it = req.query.find("include");
+    if (it == req.query.end()) return false;
+    if (it->second != "input") throw ApiError(400, "invalid_input", "include must be \"input\", not \"" + it->second + "\"");
+    return true;
+}
+
+// Up to ten years: a larger deadline is a mistake (milliseconds sent as seconds, say).
+constexpr int64_t kMaxDeadlineSeconds = 10LL * 366 * 86'400;
+
 NewJob new_job(const Object::Ptr &o, JobRuntime &jobs) {
     for (const auto &[key, value] : *o) {
-        static const std::set<std::string> known = {"connector", "action", "input", "idempotency_key", "run_at",
-                                                    "max_attempts", "callback_url"};
+        static const std::set<std::string> known = {
+            "connector",    "action",           "input",            "idempotency_key", "run_at", "max_attempts",
+            "callback_url", "deadline_seconds", "callback_progress"};
         if (!known.count(key)) throw ApiError(400, "invalid_input", "unknown field '" + key + "' in the job");
     }
     NewJob job;
@@ -90,6 +102,22 @@ NewJob new_job(const Object::Ptr &o, JobRuntime &jobs) {
             throw ApiError(400, "invalid_input", "\"callback_url\" must be an http or https URL");
         job.callback_url = url;
     }
+    if (o->has("deadline_seconds")) {
+        const auto v = o->get("deadline_seconds");
+        if (!v.isNumeric() || v.convert<double>() <= 0 || v.convert<double>() > static_cast<double>(kMaxDeadlineSeconds))
+            throw ApiError(400, "invalid_input",
+                           "\"deadline_seconds\" must be a number of seconds above 0 and at most " +
+                               std::to_string(kMaxDeadlineSeconds));
+        job.deadline_at =
+            jobs.scheduler().clock().now_ms() + static_cast<int64_t>(v.convert<double>() * 1000.0 + 0.5);
+    }
+    if (o->has("callback_progress")) {
+        const auto v = o->get("callback_progress");
+        if (!v.isBoolean()) throw ApiError(400, "invalid_input", "\"callback_progress\" must be true or false");
+        job.callback_progress = v.convert<bool>();
+        if (job.callback_progress && !job.callback_url)
+            throw ApiError(400, "invalid_input", "\"callback_progress\" needs a \"callback_url\" to post to");
+    }
     return job;
 }
 
@@ -116,8 +144,9 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
         if (const auto it = req.query.find("state"); it != req.query.end()) {
             filter.state = job_state_from_string(it->second);
             if (!filter.state)
-                throw ApiError(400, "invalid_input", "unknown state '" + it->second +
-                                                         "' (queued, running, succeeded, failed_retrying, dead, cancelled)");
+                throw ApiError(400, "invalid_input",
+                               "unknown state '" + it->second +
+                                   "' (queued, running, waiting, succeeded, failed_retrying, dead, cancelled)");
         }
         if (const auto it = req.query.find("connector"); it != req.query.end()) filter.connector = it->second;
         if (const auto it = req.query.find("since"); it != req.query.end()) filter.since = parse_time(it->second, "since");
@@ -128,6 +157,7 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
             filter.limit = limit;
         }
         if (const auto it = req.query.find("cursor"); it != req.query.end()) filter.cursor = it->second;
+        const bool with_input = include_input(req);
         Page page;
         try {
             page = ctx.jobs.store().list(filter);
@@ -135,16 +165,17 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
             throw ApiError(400, "invalid_input", e.what());
         }
         Array::Ptr list = new Array;
-        for (const auto &j : page.jobs) list->add(job_to_json(j));
+        for (const auto &j : page.jobs) list->add(job_to_json(j, with_input));
         Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         o->set("jobs", list);
         if (page.next_cursor) o->set("next_cursor", *page.next_cursor);
         return ApiResponse::json(200, o);
     });
     router.add("GET", "/api/v1/jobs/{id}", Scope::client, [ctx](const ApiRequest &req) {
+        const bool with_input = include_input(req);
         const auto detail = ctx.jobs.store().get(job_id(req));
         if (!detail) throw ApiError(404, "not_found", "no job " + req.params.at("id"));
-        return ApiResponse::json(200, job_detail_to_json(*detail));
+        return ApiResponse::json(200, job_detail_to_json(*detail, with_input));
     });
     router.add("POST", "/api/v1/jobs/{id}/cancel", Scope::client, [ctx](const ApiRequest &req) {
         const auto id = job_id(req);

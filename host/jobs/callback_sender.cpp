@@ -36,13 +36,13 @@ CallbackSender::~CallbackSender() {
     if (!queue_.empty()) logger().warning(std::to_string(queue_.size()) + " job callback(s) not delivered before stopping");
 }
 
-void CallbackSender::post(const JobDetail &job) {
+void CallbackSender::post(const JobDetail &job, Kind kind) {
     if (!job.job.callback_url) return;
     std::ostringstream body;
-    job_detail_to_json(job)->stringify(body);
+    job_detail_to_json(job)->stringify(body);  // without the input: the ERP sent it, and it may be large
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        queue_.push_back({*job.job.callback_url, body.str(), job.job.id, 0, std::chrono::steady_clock::now()});
+        queue_.push_back({*job.job.callback_url, body.str(), job.job.id, 0, std::chrono::steady_clock::now(), kind});
     }
     wake_.notify_all();
 }
@@ -64,6 +64,10 @@ void CallbackSender::run() {
         queue_.erase(next);
         lock.unlock();
         const bool ok = deliver(d);
+        if (d.kind == Kind::progress) {
+            lock.lock();
+            continue;  // once, and the store has nothing to mark
+        }
         const bool given_up = !ok && d.attempt + 1 >= options_.attempts;
         if (given_up)
             logger().error("callback of job " + std::to_string(d.job_id) + " to " + d.url + " given up after " +
@@ -102,6 +106,7 @@ bool CallbackSender::deliver(const Delivery &d) const {
         request.setContentType("application/json");
         request.setContentLength64(static_cast<Poco::Int64>(d.body.size()));
         request.set("X-Relais-Job", std::to_string(d.job_id));
+        request.set("X-Relais-Callback", d.kind == Kind::progress ? "progress" : "final");
         session->sendRequest(request) << d.body;
         Poco::Net::HTTPResponse response;
         auto &in = session->receiveResponse(response);

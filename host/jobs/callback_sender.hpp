@@ -3,6 +3,10 @@
 // attempts run out. The store marks a finished job's callback as pending (in the statement
 // that finishes the job); `done` is told when it is delivered or given up, and a host that
 // stopped before then posts it again after its restart: at least once, like the jobs.
+//
+// A job that asked for it (callback_progress) is also posted after each step that left it
+// waiting: once, without retries (a late retry could arrive after the final callback), and not
+// kept across a restart. The header X-Relais-Callback says which it is: "progress" or "final".
 #pragma once
 
 #include "jobs/job.hpp"
@@ -29,8 +33,10 @@ public:
     CallbackSender(Options options, std::function<void(int64_t)> done = {});
     ~CallbackSender();  // stops; undelivered callbacks are dropped (and logged)
 
-    // Queues the delivery of a finished job that has a callback_url.
-    void post(const JobDetail &job);
+    enum class Kind { final, progress };
+
+    // Queues the delivery of a job that has a callback_url: finished, or (progress) waiting.
+    void post(const JobDetail &job, Kind kind = Kind::final);
 
 private:
     struct Delivery {
@@ -39,6 +45,7 @@ private:
         int64_t job_id;
         int attempt = 0;
         std::chrono::steady_clock::time_point due;
+        Kind kind = Kind::final;
     };
     void run();
     bool deliver(const Delivery &d) const;

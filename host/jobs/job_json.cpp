@@ -28,7 +28,7 @@ Poco::Dynamic::Var json_or_text(const std::string &text) {
 
 }  // namespace
 
-Object::Ptr job_to_json(const Job &j) {
+Object::Ptr job_to_json(const Job &j, bool include_input) {
     Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     o->set("id", j.id);
     o->set("connector", j.connector);
@@ -38,10 +38,16 @@ Object::Ptr job_to_json(const Job &j) {
     o->set("attempts", j.attempts);
     o->set("max_attempts", j.max_attempts);
     o->set("run_at", iso(j.run_at));
+    // When it runs next: for a waiting or retrying job, what a client polls for.
+    if (j.state == JobState::queued || j.state == JobState::waiting || j.state == JobState::failed_retrying)
+        o->set("next_run_at", iso(j.run_at));
+    o->set("step", j.step);
+    if (j.checkpoint) o->set("progress", json_or_text(*j.checkpoint));
+    if (j.deadline_at) o->set("deadline_at", iso(*j.deadline_at));
     o->set("created_at", iso(j.created_at));
     o->set("updated_at", iso(j.updated_at));
     if (j.cancel_requested) o->set("cancel_requested", true);
-    o->set("input", json_or_text(j.input));
+    if (include_input) o->set("input", json_or_text(j.input));
     if (j.result) o->set("result", json_or_text(*j.result));
     if (j.last_error) {
         Object::Ptr e = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -51,11 +57,12 @@ Object::Ptr job_to_json(const Job &j) {
         o->set("last_error", e);
     }
     if (j.callback_url) o->set("callback_url", *j.callback_url);
+    if (j.callback_progress) o->set("callback_progress", true);
     return o;
 }
 
-Object::Ptr job_detail_to_json(const JobDetail &d) {
-    auto o = job_to_json(d.job);
+Object::Ptr job_detail_to_json(const JobDetail &d, bool include_input) {
+    auto o = job_to_json(d.job, include_input);
     Array::Ptr attempts = new Array;
     for (const auto &a : d.attempts) {
         Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -7,8 +7,10 @@
 
 namespace relais::host {
 
-Poco::JSON::Object::Ptr job_to_json(const Job &job);
+// The input is left out unless asked for (GET ...?include=input): the submitter has it, it
+// may be large, and answers and callbacks need not carry it back.
+Poco::JSON::Object::Ptr job_to_json(const Job &job, bool include_input = false);
 // The job with its attempt history.
-Poco::JSON::Object::Ptr job_detail_to_json(const JobDetail &detail);
+Poco::JSON::Object::Ptr job_detail_to_json(const JobDetail &detail, bool include_input = false);
 
 }  // namespace relais::host

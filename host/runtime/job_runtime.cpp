@@ -62,19 +62,23 @@ public:
         if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
         return RELAIS_RATE_LIMITED;
     }
+    // The scheduler's stop covers the step's deadline too (StopReason::deadline).
     bool cancelled() const override { return context_.stop_requested(); }
-    uint64_t remaining_ms() const override { return UINT64_MAX; }
+    uint64_t remaining_ms() const override { return static_cast<uint64_t>(context_.remaining_ms()); }
 
 private:
     JobContext &context_;
 };
 
 // Per-call services of a synchronous call: the connector's quota, waited for briefly and
-// ahead of the connector's jobs (someone is waiting for this answer).
+// ahead of the connector's jobs (someone is waiting for this answer); a deadline at the API's
+// request timeout (past it nobody reads the answer), and a cancel once the host stops.
 class SyncCall final : public relais_call_ctx {
 public:
-    SyncCall(Scheduler &scheduler, const Clock &clock, std::string connector, int64_t max_wait_ms)
-        : scheduler_(scheduler), clock_(clock), connector_(std::move(connector)), max_wait_ms_(max_wait_ms) {}
+    SyncCall(Scheduler &scheduler, const Clock &clock, std::string connector, int64_t max_wait_ms, int64_t timeout_ms,
+             const std::atomic<bool> &stopping)
+        : scheduler_(scheduler), clock_(clock), connector_(std::move(connector)), max_wait_ms_(max_wait_ms),
+          deadline_(clock.now_ms() + timeout_ms), stopping_(stopping) {}
     relais_status acquire_quota(uint32_t count, uint64_t max_wait_ms, uint64_t *retry_after_ms) override {
         const auto wait_ms = std::min<int64_t>(max_wait_ms_, static_cast<int64_t>(std::min<uint64_t>(max_wait_ms, INT64_MAX / 2)));
         int64_t wait = 0;
@@ -88,20 +92,28 @@ public:
         if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
         return RELAIS_RATE_LIMITED;
     }
-    bool cancelled() const override { return false; }
-    uint64_t remaining_ms() const override { return UINT64_MAX; }
+    bool cancelled() const override { return stopping_.load() || clock_.now_ms() >= deadline_; }
+    uint64_t remaining_ms() const override {
+        return static_cast<uint64_t>(std::max<int64_t>(0, deadline_ - clock_.now_ms()));
+    }
 
 private:
     Scheduler &scheduler_;
     const Clock &clock_;
     std::string connector_;
     int64_t max_wait_ms_;
+    int64_t deadline_;
+    const std::atomic<bool> &stopping_;
 };
+
+// Without a service to say otherwise, a synchronous call gets the API's default request timeout.
+constexpr int64_t kDefaultSyncCallTimeoutMs = 30'000;
 
 }  // namespace
 
 std::unique_ptr<relais_call_ctx> JobRuntime::sync_call(const std::string &connector, int64_t max_quota_wait_ms) {
-    return std::make_unique<SyncCall>(*scheduler_, clock_, connector, max_quota_wait_ms);
+    const auto timeout = sync_call_timeout_ms_ > 0 ? sync_call_timeout_ms_ : kDefaultSyncCallTimeoutMs;
+    return std::make_unique<SyncCall>(*scheduler_, clock_, connector, max_quota_wait_ms, timeout, stopping_);
 }
 
 // Runs one attempt of a job through its connector's current plugin instance.
@@ -116,7 +128,11 @@ public:
         if (const auto why = input_problems(*c, job.action, job.input); !why.empty())
             return refusal(RELAIS_INVALID_INPUT, why);
         JobCall call(context);
-        return connectors_->execute(*c, job.action, job.input, "job-" + std::to_string(job.id), &call);
+        StepInput step;
+        step.step = static_cast<uint32_t>(job.step + 1);
+        step.checkpoint = job.checkpoint;
+        step.idempotency_key = job.idempotency_key;
+        return connectors_->execute(*c, job.action, job.input, "job-" + std::to_string(job.id), &call, step);
     }
 
 private:
@@ -166,6 +182,7 @@ ConnectorPolicy policy_for(const Connector &c) {
 JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     : store_(std::make_unique<SqliteJobStore>(data_dir, SqliteJobStoreOptions{options.synchronous, 5000})),
       executor_(std::make_unique<Executor>(connectors_)) {
+    sync_call_timeout_ms_ = options.sync_call_timeout_ms;
     SchedulerOptions s;
     s.owner = "relais-" + std::to_string(::getpid()) + "-" + std::to_string(clock_.now_ms());
     s.workers = options.workers;
@@ -175,6 +192,12 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     scheduler_->set_on_finished([this](const Job &job) {
         if (!job.callback_url) return;
         if (const auto detail = store_->get(job.id)) callbacks_.post(*detail);
+    });
+    // Only for jobs that asked (Job::callback_progress): not kept across a restart, unlike the
+    // final callback.
+    scheduler_->set_on_progress([this](const Job &job) {
+        if (!job.callback_url) return;
+        if (const auto detail = store_->get(job.id)) callbacks_.post(*detail, CallbackSender::Kind::progress);
     });
 }
 
@@ -190,6 +213,7 @@ void JobRuntime::start() {
 }
 
 void JobRuntime::stop(int64_t grace_ms) {
+    stopping_ = true;
     if (scheduler_) scheduler_->stop(grace_ms);
 }
 
@@ -210,7 +234,13 @@ EnqueueResult JobRuntime::submit(NewJob job) {
     const auto c = connectors_ ? connectors_->find(job.connector) : nullptr;
     if (!c) throw std::out_of_range("no connector named '" + job.connector + "'");
     if (const auto why = input_problems(*c, job.action, job.input); !why.empty()) throw std::invalid_argument(why);
-    const auto result = store_->enqueue(job, clock_.now_ms());
+    const auto now = clock_.now_ms();
+    if (!job.deadline_at) {
+        const auto *action = c->plugin.lib->descriptor().find_action(job.action);
+        if (action && action->job_deadline_seconds > 0)
+            job.deadline_at = now + static_cast<int64_t>(std::min<uint64_t>(action->job_deadline_seconds, INT64_MAX / 4000)) * 1000;
+    }
+    const auto result = store_->enqueue(job, now);
     if (result.created) scheduler_->notify();
     return result;
 }
@@ -228,6 +258,12 @@ PluginBackend::Enqueued JobRuntime::enqueue(const std::string &connector, const 
     job.max_attempts = max_attempts ? static_cast<int>(max_attempts) : policy ? policy->retry.max_attempts : 3;
     const auto r = submit(std::move(job));
     return {r.job.id, r.created};
+}
+
+bool JobRuntime::wake(const std::string &connector, const std::string &idempotency_key, std::optional<int64_t> job_id) {
+    if (!idempotency_key.empty()) return scheduler_->wake(connector, JobRef{idempotency_key});
+    if (job_id) return scheduler_->wake(connector, JobRef{*job_id});
+    return false;
 }
 
 std::optional<std::string> JobRuntime::state_get(const std::string &plugin, const std::string &key) {

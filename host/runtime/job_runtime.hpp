@@ -11,6 +11,7 @@
 #include "jobs/sqlite_job_store.hpp"
 #include "plugins/plugin_backend.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -34,6 +35,8 @@ public:
         SqliteJobStoreOptions::Sync synchronous = SqliteJobStoreOptions::Sync::accepted;
         // Succeeded and cancelled jobs are deleted this long after they ended; 0 keeps them.
         int64_t retention_ms = 30LL * 86'400'000;
+        // The deadline of a synchronous call (sync_call): the API's request timeout; 0: 30 s.
+        int64_t sync_call_timeout_ms = 0;
     };
 
     JobRuntime(const std::filesystem::path &data_dir, Options options);
@@ -66,6 +69,7 @@ public:
     std::optional<std::string> state_get(const std::string &plugin, const std::string &key) override;
     void state_put(const std::string &plugin, const std::string &key, const std::string &value) override;
     void state_delete(const std::string &plugin, const std::string &key) override;
+    bool wake(const std::string &connector, const std::string &idempotency_key, std::optional<int64_t> job_id) override;
 
 private:
     class Executor;
@@ -77,6 +81,8 @@ private:
     CallbackSender callbacks_{CallbackSender::Options{}, [this](int64_t id) { store_->callback_done(id); }};
     std::unique_ptr<Scheduler> scheduler_;
     ConnectorManager *connectors_ = nullptr;
+    int64_t sync_call_timeout_ms_ = 0;
+    std::atomic<bool> stopping_{false};  // stop() began: synchronous calls are cancelled
 };
 
 }  // namespace relais::host

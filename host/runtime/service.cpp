@@ -71,6 +71,8 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRunti
       body_limits_(std::make_shared<http::BodyLimits>(config_.host.api.max_body_bytes)), auth_(config_.host.tokens) {
     redactor_->add_all(config_.secret_values);
     store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
+    if (jobs.sync_call_timeout_ms == 0)
+        jobs.sync_call_timeout_ms = static_cast<int64_t>(config_.host.api.request_timeout_seconds) * 1000;
     jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, jobs);
 
     ConnectorManager::Options options;
