@@ -97,7 +97,25 @@ namespace {
 
 Poco::Timespan timespan(std::chrono::milliseconds ms) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000); }
 
+// Left less than this when a wait timed out: it was the call's deadline that cut it.
+constexpr std::chrono::milliseconds kDeadlineSlack{10};
+
+TransportError deadline_reached(const std::string &host, const std::string &where, bool sent) {
+    return TransportError(TransportError::Kind::timeout, host,
+                          "deadline reached: the call had no time left " +
+                              std::string(sent ? "for the answer of " : "for a request to ") + where,
+                          sent);
+}
+
 }  // namespace
+
+std::optional<std::chrono::milliseconds> HttpClient::Impl::call_time_left() {
+    const auto *call = relais::Call::current();
+    if (!call) return std::nullopt;
+    const auto left = call->remaining();
+    if (left == std::chrono::milliseconds::max()) return std::nullopt;
+    return left;
+}
 
 bool HttpClient::Impl::stale_connection(const Poco::Exception &e) {
     return dynamic_cast<const Poco::Net::NoMessageException *>(&e) ||
@@ -117,6 +135,9 @@ TransportError HttpClient::Impl::translate(const Poco::Exception &e, const Origi
     const auto verify_error = detail::take_verify_error();
     const auto &host = o.host;
     const auto fail = [&](Kind kind, const std::string &message) { return TransportError(kind, host, message, sent); };
+    if (const auto left = call_time_left();
+        dynamic_cast<const Poco::TimeoutException *>(&e) && left && *left < kDeadlineSlack)
+        return deadline_reached(host, where(o), sent);
     if (dynamic_cast<const Poco::TimeoutException *>(&e))
         return fail(Kind::timeout, (sent ? "no answer from " : "no connection to ") + where(o) +
                                        " in time (connect timeout " + std::to_string(options.connect_timeout.count()) +
@@ -159,7 +180,28 @@ TransportError HttpClient::Impl::translate(const Poco::Exception &e, const Origi
     return fail(Kind::other, "failure talking to " + where(o) + ": " + e.displayText());
 }
 
+void HttpClient::Impl::apply_timeouts(Session &session, const Origin &origin,
+                                      std::optional<std::chrono::milliseconds> left) const {
+    const auto cap = [&](std::chrono::milliseconds configured) {
+        return left ? std::max(std::chrono::milliseconds(1), std::min(configured, *left)) : configured;
+    };
+    const auto connect = cap(options.connect_timeout);
+    const auto read = cap(options.read_timeout);
+    // Poco's TLS socket waits up to the receive timeout twice before giving up on a read:
+    // once in recv(), then once more polling before it retries SSL_read. Half of it each
+    // keeps the wait within read_timeout, as over plain HTTP.
+    const auto receive = origin.scheme == "https" ? std::max(std::chrono::milliseconds(1), read / 2) : read;
+    session.setTimeout(timespan(connect), timespan(read), timespan(receive));
+    // A kept-alive connection has its socket's timeouts already: they change there too.
+    if (session.connected()) {
+        session.socket().setSendTimeout(timespan(read));
+        session.socket().setReceiveTimeout(timespan(receive));
+    }
+}
+
 std::unique_ptr<HttpClient::Impl::Session> HttpClient::Impl::acquire(const Origin &origin, bool may_reuse, bool &reused) {
+    const auto left = call_time_left();
+    if (left && left->count() <= 0) throw deadline_reached(origin.host, where(origin), false);
     if (may_reuse) {
         std::lock_guard lock(mutex);
         auto &pool = idle[origin.key()];
@@ -169,6 +211,7 @@ std::unique_ptr<HttpClient::Impl::Session> HttpClient::Impl::acquire(const Origi
             pool.pop_back();
             if (now - s.since < options.keep_alive_idle) {
                 reused = true;
+                apply_timeouts(*s.session, origin, left);
                 return std::move(s.session);
             }
             // Too old: the server has probably closed it; the others are older still.
@@ -183,13 +226,7 @@ std::unique_ptr<HttpClient::Impl::Session> HttpClient::Impl::acquire(const Origi
         session = std::make_unique<Session>(origin.host, origin.port);
     // Always set: without it a session takes Poco's process-wide proxy configuration.
     session->setProxyConfig(proxy ? proxy->config_for(origin.host) : Session::ProxyConfig{});
-    // Poco's TLS socket waits up to the receive timeout twice before giving up on a read:
-    // once in recv(), then once more polling before it retries SSL_read. Half of it each
-    // keeps the wait within read_timeout, as over plain HTTP.
-    const auto receive = origin.scheme == "https"
-                             ? std::max(std::chrono::milliseconds(1), options.read_timeout / 2)
-                             : options.read_timeout;
-    session->setTimeout(timespan(options.connect_timeout), timespan(options.read_timeout), timespan(receive));
+    apply_timeouts(*session, origin, left);
     session->setKeepAlive(true);
     session->setKeepAliveTimeout(timespan(options.keep_alive_idle));
     opened.fetch_add(1, std::memory_order_relaxed);
@@ -239,6 +276,9 @@ HttpResponse HttpClient::Impl::exchange(Session &session, const Origin &origin, 
     for (const auto &[name, value] : in) response.headers.emplace_back(name, value);
     char buffer[16384];
     while (body_in.read(buffer, sizeof(buffer)) || body_in.gcount() > 0) {
+        // Each read has its timeout; an answer that trickles in must still end by the deadline.
+        if (const auto left = call_time_left(); left && left->count() <= 0)
+            throw deadline_reached(origin.host, where(origin), sent);
         response.body.append(buffer, static_cast<std::size_t>(body_in.gcount()));
         if (response.body.size() > options.max_body_bytes)
             throw TransportError(TransportError::Kind::other, origin.host,

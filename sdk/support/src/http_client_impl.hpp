@@ -54,7 +54,17 @@ struct HttpClient::Impl {
     std::mutex mutex;
     std::map<std::string, std::vector<IdleSession>> idle;
 
+    // The time the call running on this thread has left (relais::Call::current()), or
+    // nullopt when it has no deadline (or there is no such call). Every request's connect and
+    // read timeouts are capped by it, so that a stuck upstream never holds a job step, a
+    // synchronous call or a stopping host past its deadline.
+    static std::optional<std::chrono::milliseconds> call_time_left();
+
+    // A connection for the request, its timeouts those of the options capped by the call's
+    // time left. Throws TransportError (timeout, nothing sent: "deadline reached") at once
+    // when the call has no time left.
     std::unique_ptr<Session> acquire(const Origin &origin, bool may_reuse, bool &reused);
+    void apply_timeouts(Session &session, const Origin &origin, std::optional<std::chrono::milliseconds> left) const;
     void release(const Origin &origin, std::unique_ptr<Session> session);
 
     // One request and its whole answer on `session`. `sent` is set once the request is
