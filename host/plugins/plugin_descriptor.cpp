@@ -34,6 +34,65 @@ const ActionInfo *PluginDescriptor::find_action(const std::string &action) const
     return nullptr;
 }
 
+const WebhookInfo *PluginDescriptor::find_webhook(const std::string &hook) const {
+    for (const auto &w : webhooks)
+        if (w.name == hook) return &w;
+    return nullptr;
+}
+
+namespace {
+
+void read_quota_windows(const relais_descriptor *d, PluginDescriptor &out) {
+    if (!RELAIS_HAS_FIELD(d, relais_descriptor, quota_window_count) || d->quota_window_count == 0) return;
+    if (!d->quota_windows) throw std::invalid_argument("descriptor quota windows array is missing");
+    for (size_t i = 0; i < d->quota_window_count; ++i) {
+        const relais_quota_window_desc *q = d->quota_windows[i];
+        const auto where = "quota window #" + std::to_string(i);
+        if (!q || !RELAIS_HAS_FIELD(q, relais_quota_window_desc, per_key))
+            throw std::invalid_argument(where + " is missing or too small");
+        QuotaWindowInfo info;
+        info.scope = required_text(q->scope, where + " scope");
+        if (!is_valid_plugin_name(info.scope))
+            throw std::invalid_argument(where + " scope \"" + info.scope + "\" is not [a-z][a-z0-9_]{0,31}");
+        info.count = q->count;
+        info.window_ms = q->window_ms;
+        info.per_key = q->per_key != 0;
+        if (info.count == 0) throw std::invalid_argument(where + " (" + info.scope + ") allows a count of 0");
+        out.quota_windows.push_back(std::move(info));
+    }
+}
+
+void read_webhooks(const relais_plugin_api &api, const relais_descriptor *d, PluginDescriptor &out) {
+    out.has_webhook_handler = api.struct_size >= offsetof(relais_plugin_api, handle_webhook) + sizeof(api.handle_webhook) &&
+                              api.handle_webhook;
+    if (!RELAIS_HAS_FIELD(d, relais_descriptor, webhook_count) || d->webhook_count == 0) return;
+    if (!d->webhooks) throw std::invalid_argument("descriptor webhooks array is missing");
+    if (!out.has_webhook_handler)
+        throw std::invalid_argument("the plugin declares webhooks but has no handle_webhook function");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < d->webhook_count; ++i) {
+        const relais_webhook_desc *w = d->webhooks[i];
+        const auto where = "webhook #" + std::to_string(i);
+        if (!w || !RELAIS_HAS_FIELD(w, relais_webhook_desc, max_body_bytes))
+            throw std::invalid_argument(where + " is missing or too small");
+        WebhookInfo info;
+        info.name = required_text(w->name, where + " name");
+        if (!is_valid_plugin_name(info.name))
+            throw std::invalid_argument(where + " name \"" + info.name + "\" is not [a-z][a-z0-9_]{0,31}");
+        if (!seen.insert(info.name).second)
+            throw std::invalid_argument("webhook \"" + info.name + "\" is declared twice");
+        info.description = required_text(w->description, "webhook " + info.name + " description");
+        info.get = (w->methods & RELAIS_HOOK_GET) != 0;
+        info.post = (w->methods & RELAIS_HOOK_POST) != 0;
+        if (!info.get && !info.post)
+            throw std::invalid_argument("webhook \"" + info.name + "\" accepts neither GET nor POST");
+        info.max_body_bytes = w->max_body_bytes;
+        out.webhooks.push_back(std::move(info));
+    }
+}
+
+}  // namespace
+
 PluginDescriptor read_descriptor(const relais_plugin_api &api) {
     const relais_descriptor *d = api.descriptor;
     if (!d) throw std::invalid_argument("the plugin gave no descriptor");
@@ -74,6 +133,10 @@ PluginDescriptor read_descriptor(const relais_plugin_api &api) {
             info.output_schema = a->output_schema_json;
             check_schema(info.output_schema, "action " + info.name + " output schema");
         }
+        if (RELAIS_HAS_FIELD(a, relais_action_desc, job_deadline_seconds)) {
+            info.job_only = (a->flags & RELAIS_ACTION_JOB_ONLY) != 0;
+            info.job_deadline_seconds = a->job_deadline_seconds;
+        }
         out.actions.push_back(std::move(info));
     }
 
@@ -109,6 +172,10 @@ PluginDescriptor read_descriptor(const relais_plugin_api &api) {
             throw std::invalid_argument("periodic task \"" + info.name + "\" has a zero interval");
         out.periodic_tasks.push_back(std::move(info));
     }
+
+    read_quota_windows(d, out);
+    read_webhooks(api, d, out);
+    if (RELAIS_HAS_FIELD(d, relais_descriptor, step_timeout_seconds)) out.step_timeout_seconds = d->step_timeout_seconds;
     return out;
 }
 

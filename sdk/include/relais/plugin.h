@@ -131,6 +131,18 @@ typedef struct relais_output {
      * Call it once, before returning a status other than RELAIS_OK. */
     void (*fail)(void *host_data, const char *message, const char *detail_json,
                  uint64_t retry_after_ms);
+
+    /* ---- Added in ABI 1, revision 2 (check RELAIS_HAS_FIELD before use) ---- */
+
+    /* A job step that is not the end of its job: "run me again in `delay_ms`, with this
+     * progress". Call it once, then return RELAIS_OK; the result appended so far is ignored.
+     * The host keeps `checkpoint_json` (a JSON value, at most 64 KiB) with the job, shows it
+     * as the job's progress, and hands it back in relais_call.checkpoint_json at the next
+     * step. Waiting uses no attempt and no thread; a webhook can cut it short
+     * (relais_host_services.wake). NULL when the call is not a job step (a synchronous call,
+     * or the standalone CLI): such a call must finish or fail. */
+    void (*continue_later)(void *host_data, uint64_t delay_ms, const char *checkpoint_json,
+                           size_t checkpoint_length);
 } relais_output;
 
 /* ---------------------------------------------------------------------------------------
@@ -187,7 +199,87 @@ typedef struct relais_host_services {
     int (*cancelled)(relais_call_ctx *call);
     /* Milliseconds left before the call's deadline; UINT64_MAX when it has none. */
     uint64_t (*remaining_ms)(relais_call_ctx *call);
+
+    /* ---- Added in ABI 1, revision 2. A plugin reads `capabilities` (when struct_size covers
+     * it) instead of probing: a service whose bit is clear answers RELAIS_UNSUPPORTED. ---- */
+    uint64_t capabilities; /* RELAIS_CAP_* below */
+
+    /* Logs a line about one call: the host tags it with the call's id (the job id for a
+     * job), so one job's story can be read with grep. Same routing and redaction as log. */
+    void (*call_log)(relais_call_ctx *call, relais_log_level level, const char *message);
+
+    /* Wakes a waiting job of this plugin so it runs now instead of at its next_run_at: the
+     * job enqueued with `idempotency_key`, or when that is NULL the job whose call id is
+     * `call_id` ("job-42"). RELAIS_OK when a waiting job was woken (or it is already due or
+     * running, and will look again), RELAIS_NOT_FOUND when no unfinished job matches. */
+    relais_status (*wake)(relais_host_ctx *host, const char *idempotency_key, const char *call_id);
+
+    /* Plugin state with versions and expiry. Keys are at most 512 bytes of UTF-8, values at
+     * most 1 MiB; larger ones are refused with RELAIS_INVALID_INPUT and a message.
+     *
+     * state_read: like state_get, and writes the key's version to *version (0: absent). */
+    relais_status (*state_read)(relais_host_ctx *host, const char *key, const relais_output *out,
+                                uint64_t *version);
+    /* state_write: stores the value when the key's current version is `expected_version`
+     * (0: the key must be absent; RELAIS_STATE_ANY_VERSION: whatever it is). On success
+     * *written = 1 and *version is the new version; on a version mismatch nothing changes,
+     * *written = 0 and *version is the current one (0: absent), and the status is RELAIS_OK.
+     * `ttl_ms` > 0 makes the key expire that long from now (reads no longer see it, and the
+     * housekeeper purges it); 0 keeps it until deleted. */
+    relais_status (*state_write)(relais_host_ctx *host, const char *key, const char *value, size_t length,
+                                 uint64_t expected_version, uint64_t ttl_ms, int *written, uint64_t *version,
+                                 const relais_output *out);
+    /* state_list: appends {"keys":[{"key":K,"version":N,"size":BYTES,"expires_at_ms":T|null},...],
+     * "next_cursor":C|null}, the live keys starting with `prefix` in byte order, at most
+     * `limit` (1..1000) of them after `cursor` (NULL: from the start). */
+    relais_status (*state_list)(relais_host_ctx *host, const char *prefix, const char *cursor, uint32_t limit,
+                                const relais_output *out);
+
+    /* Quotas by scope and key (relais_quota_window_desc). Takes `count` units of every
+     * declared window of `scope` (NULL: "requests") that applies: the windows without
+     * per_key, and the per-key ones counted for `key` (NULL: none); and a concurrency slot
+     * of each concurrency limit of that scope and key, held until quota_release or the end
+     * of the call. Waits up to max_wait_ms; RELAIS_RATE_LIMITED with *retry_after_ms when
+     * it cannot. */
+    relais_status (*quota_take)(relais_call_ctx *call, const char *scope, const char *key, uint32_t count,
+                                uint64_t max_wait_ms, uint64_t *retry_after_ms);
+    /* Gives back the concurrency slots this call holds for (scope, key). */
+    void (*quota_release)(relais_call_ctx *call, const char *scope, const char *key);
+    /* What the upstream said about its quota, so that every caller of this connector waits,
+     * not only the one that was told: `retry_after_ms` > 0 pauses (scope, key) that long;
+     * `remaining` >= 0 with `reset_after_ms` > 0 allows at most `remaining` more takes until
+     * the reset. -1 / 0 mean "not said". */
+    void (*quota_report)(relais_host_ctx *host, const char *scope, const char *key, uint64_t retry_after_ms,
+                         int64_t remaining, uint64_t reset_after_ms);
+
+    /* A business event for the ERP (GET /api/v1/events and pushed deliveries): `type`
+     * ("invoice.status_changed"), `subject` (what it is about, e.g. the invoice number),
+     * `data_json` (a JSON object). `dedupe_key` (NULL: none) makes it happen once: a second
+     * event of this plugin with the same key is dropped, so a step that is repeated after a
+     * crash does not announce its change twice. RELAIS_OK also when it was a duplicate. */
+    relais_status (*emit_event)(relais_host_ctx *host, const char *type, const char *subject,
+                                const char *data_json, const char *dedupe_key, const relais_output *out);
+
+    /* Plugin metrics, exposed by the host as relais_plugin_<plugin>_<name>. `name` is
+     * [a-z][a-z0-9_]*; `labels_json` is NULL or a JSON object of string values (at most 8
+     * labels). metric_add adds `value` (>= 0) to a counter; metric_observe records one
+     * value of a histogram (seconds, bytes: the host's default buckets). */
+    void (*metric_add)(relais_host_ctx *host, const char *name, const char *labels_json, double value);
+    void (*metric_observe)(relais_host_ctx *host, const char *name, const char *labels_json, double value);
 } relais_host_services;
+
+/* relais_host_services.capabilities */
+#define RELAIS_CAP_JOBS 0x1u        /* enqueue, continue_later, wake                         */
+#define RELAIS_CAP_STATE 0x2u       /* state_get/put/delete                                  */
+#define RELAIS_CAP_STATE_V2 0x4u    /* state_read/write/list (versions, expiry)              */
+#define RELAIS_CAP_QUOTA 0x8u       /* quota_acquire, quota_take/release/report              */
+#define RELAIS_CAP_EVENTS 0x10u     /* emit_event                                            */
+#define RELAIS_CAP_WEBHOOKS 0x20u   /* the host serves the descriptor's webhooks             */
+#define RELAIS_CAP_METRICS 0x40u    /* metric_add, metric_observe                            */
+#define RELAIS_CAP_DEADLINES 0x80u  /* remaining_ms and cancelled act (not "never")          */
+
+/* state_write's expected_version meaning "whatever version it has, or absent". */
+#define RELAIS_STATE_ANY_VERSION UINT64_MAX
 
 /* ---------------------------------------------------------------------------------------
  * Self-description
@@ -200,7 +292,17 @@ typedef struct relais_action_desc {
     const char *description;       /* one line                                          */
     const char *input_schema_json; /* JSON Schema (draft 2020-12 subset) of the input   */
     const char *output_schema_json; /* JSON Schema of the result, or NULL               */
+
+    /* ---- Added in ABI 1, revision 2 ---- */
+    uint64_t flags;                 /* RELAIS_ACTION_* below                              */
+    /* A job of this action ends dead with the reason "deadline" this long after it was
+     * accepted, however many steps it took; 0: no overall deadline (a job may set its own). */
+    uint64_t job_deadline_seconds;
 } relais_action_desc;
+
+/* The action only makes sense as a job (it waits on the other side): a synchronous call is
+ * refused with a 4xx naming the jobs endpoint. */
+#define RELAIS_ACTION_JOB_ONLY 0x1u
 
 /* A default quota on the upstream API, which the host enforces. A configuration may
  * override it. `scope` names what it counts ("requests"). 0 means no limit. */
@@ -210,6 +312,35 @@ typedef struct relais_quota_desc {
     double per_second;
     uint64_t per_day;
 } relais_quota_desc;
+
+/* Added in ABI 1, revision 2: a quota of any window. At most `count` takes in any window of
+ * `window_ms` milliseconds; or, when window_ms is 0, at most `count` takes held at once (a
+ * concurrency limit, released by quota_release or the end of the call). `scope` names what
+ * it counts ("requests", "enqueue"); `per_key` non-zero counts it separately for each key
+ * (a mailbox, an account). Every window of a scope applies at once. A configuration may
+ * override them (configure's "quota_windows"). */
+typedef struct relais_quota_window_desc {
+    uint32_t struct_size;
+    const char *scope;
+    uint64_t count;
+    uint64_t window_ms;
+    uint32_t per_key;
+} relais_quota_window_desc;
+
+/* Added in ABI 1, revision 2: a webhook the host serves, unauthenticated by the host, at
+ *   /api/v1/hooks/<connector>/<name>[/<rest of the path>]
+ * and hands to relais_plugin_api.handle_webhook, which authenticates it (a secret in the
+ * path or query, an HMAC header). */
+typedef struct relais_webhook_desc {
+    uint32_t struct_size;
+    const char *name;        /* [a-z][a-z0-9_]*                                    */
+    const char *description; /* one line                                           */
+    uint32_t methods;        /* RELAIS_HOOK_GET | RELAIS_HOOK_POST                 */
+    uint64_t max_body_bytes; /* larger bodies are answered 413; 0: 1 MiB           */
+} relais_webhook_desc;
+
+#define RELAIS_HOOK_GET 0x1u
+#define RELAIS_HOOK_POST 0x2u
 
 /* A task the host runs periodically by executing `action` with `input_json`. */
 typedef struct relais_periodic_desc {
@@ -241,6 +372,17 @@ typedef struct relais_descriptor {
     size_t periodic_task_count;
 
     uint64_t flags; /* RELAIS_PLUGIN_* below */
+
+    /* ---- Added in ABI 1, revision 2 ---- */
+    const relais_quota_window_desc *const *quota_windows; /* may be empty; replaces `quotas` when set */
+    size_t quota_window_count;
+
+    const relais_webhook_desc *const *webhooks; /* may be empty */
+    size_t webhook_count;
+
+    /* How long one job step may run before cancelled() turns true and remaining_ms() reaches 0;
+     * 0: the host's default (5 minutes). Synchronous calls get the API's request timeout. */
+    uint64_t step_timeout_seconds;
 } relais_descriptor;
 
 /* The plugin asks for quota itself, per upstream request (relais_host_services.quota_acquire),
@@ -257,7 +399,28 @@ typedef struct relais_call {
     size_t input_length;
     relais_call_ctx *call;  /* for per-call host services (cancellation, quota)  */
     const char *call_id;    /* unique per call; the job id when run as a job     */
+
+    /* ---- Added in ABI 1, revision 2 ---- */
+    const char *checkpoint_json; /* what the previous step passed to continue_later; NULL at the first step */
+    size_t checkpoint_length;
+    uint32_t step;               /* 1 at a job's first step, then 2, 3, ...; 0 outside a job */
+    const char *idempotency_key; /* the job's idempotency key, or NULL                       */
 } relais_call;
+
+/* Added in ABI 1, revision 2: one request to a webhook (relais_webhook_desc). Header names
+ * are lowercase; `headers` holds header_count (name, value) pairs as 2 * header_count strings. */
+typedef struct relais_webhook_request {
+    uint32_t struct_size;
+    const char *hook;        /* the webhook's name                                      */
+    const char *method;      /* "GET" or "POST"                                         */
+    const char *path_suffix; /* what follows /hooks/<connector>/<hook>/, or ""          */
+    const char *query;       /* the raw query string, without '?', or ""                */
+    const char *const *headers;
+    size_t header_count;
+    const char *body;
+    size_t body_length;
+    const char *remote_address;
+} relais_webhook_request;
 
 /* ---------------------------------------------------------------------------------------
  * The plugin's function table, returned by negotiation
@@ -293,6 +456,16 @@ typedef struct relais_plugin_api {
 
     /* Releases the instance. No other call on it is running or will follow. */
     void (*shutdown)(relais_plugin_instance *instance);
+
+    /* ---- Added in ABI 1, revision 2 ---- */
+
+    /* Handles one webhook request, quickly: record what is needed, wake the job it concerns,
+     * return. RELAIS_OK answers 200 with what was appended (a JSON value; nothing: {}).
+     * RELAIS_UNAUTHORIZED answers 401 (a wrong or missing secret or signature),
+     * RELAIS_INVALID_INPUT 400, RELAIS_NOT_FOUND 404, RELAIS_RATE_LIMITED 429, others 503.
+     * May run concurrently with execute. NULL when the plugin declares no webhook. */
+    relais_status (*handle_webhook)(relais_plugin_instance *instance, const relais_webhook_request *request,
+                                    const relais_output *out);
 } relais_plugin_api;
 
 /* ---------------------------------------------------------------------------------------
