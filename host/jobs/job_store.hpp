@@ -152,12 +152,8 @@ public:
     virtual std::optional<int64_t> last_periodic_run(const std::string &connector, const std::string &task) = 0;
     virtual void set_last_periodic_run(const std::string &connector, const std::string &task, int64_t at) = 0;
 
-    // --- plugin key-value state (tokens, sync cursors): bytes, durable, per plugin ----------
-
-    virtual std::optional<std::string> get_state(const std::string &plugin, const std::string &key) = 0;
-    virtual void put_state(const std::string &plugin, const std::string &key, const std::string &value) = 0;
-    // False when there was no such key.
-    virtual bool delete_state(const std::string &plugin, const std::string &key) = 0;
+    // The plugins' key-value state lives in the same storage but is not the job store's: see
+    // PluginStateStore (jobs/plugin_state_store.hpp).
 };
 
 }  // namespace relais::host

@@ -600,7 +600,7 @@ void Scheduler::keep_house() {
     const auto requeue_every = std::max(options_.poll_ms, options_.lease_ms / 4);
     auto next_requeue = after(clock_.now_ms(), requeue_every);
     auto next_cancel_check = after(clock_.now_ms(), options_.cancel_check_ms);
-    auto next_purge = options_.retention_ms > 0 ? clock_.now_ms() : kNever;
+    auto next_purge = options_.retention_ms > 0 || options_.on_purge ? clock_.now_ms() : kNever;
     auto next_expiry = clock_.now_ms();
     for (;;) {
         uint64_t seen = 0;
@@ -658,13 +658,14 @@ void Scheduler::keep_house() {
             if (now >= next_purge) {
                 // In batches, so the store's lock is never held long; at most 100,000 a pass.
                 constexpr int kBatch = 1000;
-                int purged = 0, batch = kBatch;
+                int purged = 0, batch = options_.retention_ms > 0 ? kBatch : 0;
                 for (int i = 0; i < 100 && batch == kBatch; ++i) {
                     batch = store_.purge_finished(now - options_.retention_ms, kBatch);
                     purged += batch;
                 }
                 if (purged > 0)
                     logger().information(std::to_string(purged) + " finished job(s) older than the retention deleted");
+                if (options_.on_purge) options_.on_purge(now);
                 next_purge = after(now, options_.purge_every_ms);
             }
             next = std::min(next, next_purge);

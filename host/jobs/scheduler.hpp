@@ -90,6 +90,9 @@ struct SchedulerOptions {
     // Succeeded and cancelled jobs are deleted this long after they ended; 0 keeps them.
     int64_t retention_ms = 30LL * 86'400'000;
     int64_t purge_every_ms = 3'600'000;
+    // Run by the housekeeper at each purge (every purge_every_ms, whatever retention_ms), for
+    // what other stores keep with an expiry (the plugins' state); it may throw, like the purge.
+    std::function<void(int64_t now)> on_purge;
     uint64_t random_seed = 0;  // for retry jitter; 0: from std::random_device
 };
 

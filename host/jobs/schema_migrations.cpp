@@ -169,8 +169,15 @@ BEGIN
     UPDATE jobs SET callback_pending = 1 WHERE id = NEW.id;
 END;
 )sql"},
-    // 4: plugin state with versions and expiry.
-    Migration{4, "SELECT 1;"},
+    // 4: plugin state with versions and expiry. A key's version starts at 1 and goes up at
+    // every write (compare-and-set); the keys kept before versions existed are at 1.
+    // expires_at (ms since the epoch) is NULL for a key kept until deleted; the housekeeper
+    // finds the expired ones through their own index.
+    Migration{4, R"sql(
+ALTER TABLE plugin_state ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+ALTER TABLE plugin_state ADD COLUMN expires_at INTEGER;
+CREATE INDEX plugin_state_expiry ON plugin_state (expires_at) WHERE expires_at IS NOT NULL;
+)sql"},
     // 5: quota usage kept across restarts.
     Migration{5, "SELECT 1;"},
     // 6: business events and their deliveries.

@@ -636,29 +636,4 @@ void SqliteJobStore::set_last_periodic_run(const std::string &connector, const s
         .run();
 }
 
-// --- plugin key-value state -----------------------------------------------------------------
-
-std::optional<std::string> SqliteJobStore::get_state(const std::string &plugin, const std::string &key) {
-    std::lock_guard lock(mutex_);
-    auto q = db_->query("SELECT value FROM plugin_state WHERE plugin = ?1 AND key = ?2");
-    q.bind_all(plugin, key);
-    if (!q.step()) return std::nullopt;
-    return q.text(0);
-}
-
-void SqliteJobStore::put_state(const std::string &plugin, const std::string &key, const std::string &value) {
-    std::lock_guard lock(mutex_);
-    db_->query("INSERT INTO plugin_state (plugin, key, value) VALUES (?1, ?2, ?3) "
-               "ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value")
-        .bind_all(plugin, key)
-        .bind_blob(3, value)
-        .run();
-}
-
-bool SqliteJobStore::delete_state(const std::string &plugin, const std::string &key) {
-    std::lock_guard lock(mutex_);
-    db_->query("DELETE FROM plugin_state WHERE plugin = ?1 AND key = ?2").bind_all(plugin, key).run();
-    return db_->changes() == 1;
-}
-
 }  // namespace relais::host

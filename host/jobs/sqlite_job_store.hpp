@@ -77,10 +77,6 @@ public:
     std::optional<int64_t> last_periodic_run(const std::string &connector, const std::string &task) override;
     void set_last_periodic_run(const std::string &connector, const std::string &task, int64_t at) override;
 
-    std::optional<std::string> get_state(const std::string &plugin, const std::string &key) override;
-    void put_state(const std::string &plugin, const std::string &key, const std::string &value) override;
-    bool delete_state(const std::string &plugin, const std::string &key) override;
-
 private:
     void open(const SqliteJobStoreOptions &options);
     void migrate();

@@ -179,8 +179,34 @@ ConnectorPolicy policy_for(const Connector &c) {
     return p;
 }
 
+namespace {
+
+// The plugins' state syncs every write unless the store was asked not to sync at all: what a
+// plugin records there is often that an effect was made, which a power cut must not forget.
+SqlitePluginStateOptions state_options(SqliteJobStoreOptions::Sync sync) {
+    SqlitePluginStateOptions o;
+    o.synchronous = sync == SqliteJobStoreOptions::Sync::normal ? SqlitePluginStateOptions::Sync::normal
+                                                                : SqlitePluginStateOptions::Sync::full;
+    return o;
+}
+
+// Expired plugin state, in batches so the file's write lock is never held long; at most
+// 100,000 keys a pass, like the finished jobs.
+void purge_expired_state(PluginStateStore &state, int64_t now) {
+    constexpr int kBatch = 1000;
+    int purged = 0, batch = kBatch;
+    for (int i = 0; i < 100 && batch == kBatch; ++i) {
+        batch = state.purge_expired(now, kBatch);
+        purged += batch;
+    }
+    if (purged > 0) logger().information(std::to_string(purged) + " expired plugin state key(s) deleted");
+}
+
+}  // namespace
+
 JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     : store_(std::make_unique<SqliteJobStore>(data_dir, SqliteJobStoreOptions{options.synchronous, 5000})),
+      state_(std::make_unique<SqlitePluginState>(data_dir, state_options(options.synchronous))),
       executor_(std::make_unique<Executor>(connectors_)) {
     sync_call_timeout_ms_ = options.sync_call_timeout_ms;
     SchedulerOptions s;
@@ -188,6 +214,7 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     s.workers = options.workers;
     s.lease_ms = options.lease_ms;
     s.retention_ms = options.retention_ms;
+    s.on_purge = [this](int64_t now) { purge_expired_state(*state_, now); };
     scheduler_ = std::make_unique<Scheduler>(*store_, *executor_, clock_, s);
     scheduler_->set_on_finished([this](const Job &job) {
         if (!job.callback_url) return;
@@ -266,14 +293,59 @@ bool JobRuntime::wake(const std::string &connector, const std::string &idempoten
     return false;
 }
 
+// --- plugin state ---------------------------------------------------------------------------
+
 std::optional<std::string> JobRuntime::state_get(const std::string &plugin, const std::string &key) {
-    return store_->get_state(plugin, key);
+    auto entry = state_->read(plugin, key, clock_.now_ms());
+    if (!entry) return std::nullopt;
+    return std::move(entry->value);
 }
 
 void JobRuntime::state_put(const std::string &plugin, const std::string &key, const std::string &value) {
-    store_->put_state(plugin, key, value);
+    state_->write(plugin, key, value, PluginStateStore::kAnyVersion, 0, clock_.now_ms());
 }
 
-void JobRuntime::state_delete(const std::string &plugin, const std::string &key) { store_->delete_state(plugin, key); }
+void JobRuntime::state_delete(const std::string &plugin, const std::string &key) {
+    state_->remove(plugin, key, clock_.now_ms());
+}
+
+uint64_t JobRuntime::capabilities() const { return PluginBackend::capabilities() | RELAIS_CAP_STATE_V2; }
+
+std::optional<PluginBackend::StateEntry> JobRuntime::state_read(const std::string &plugin, const std::string &key) {
+    auto entry = state_->read(plugin, key, clock_.now_ms());
+    if (!entry) return std::nullopt;
+    StateEntry e;
+    e.value = std::move(entry->value);
+    e.version = entry->version;
+    e.expires_at_ms = entry->expires_at;
+    return e;
+}
+
+PluginBackend::StateWrite JobRuntime::state_write(const std::string &plugin, const std::string &key,
+                                                  const std::string &value, uint64_t expected_version,
+                                                  uint64_t ttl_ms) {
+    const auto r = state_->write(plugin, key, value, expected_version, ttl_ms, clock_.now_ms());
+    StateWrite w;
+    w.written = r.written;
+    w.version = r.version;
+    return w;
+}
+
+PluginBackend::StatePage JobRuntime::state_list(const std::string &plugin, const std::string &prefix,
+                                                const std::optional<std::string> &cursor, uint32_t limit) {
+    auto listed = state_->list(plugin, prefix, cursor, limit, clock_.now_ms());
+    StatePage page;
+    page.keys.reserve(listed.keys.size());
+    for (auto &k : listed.keys) {
+        StateKey key;
+        key.key = std::move(k.key);
+        key.version = k.version;
+        key.size = k.size;
+        key.expires_at_ms = k.expires_at;
+        page.keys.push_back(std::move(key));
+    }
+    page.next_cursor = std::move(listed.next_cursor);
+    return page;
+}
 
 }  // namespace relais::host

@@ -9,6 +9,7 @@
 #include "jobs/clock.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/sqlite_job_store.hpp"
+#include "jobs/sqlite_plugin_state.hpp"
 #include "plugins/plugin_backend.hpp"
 
 #include <atomic>
@@ -61,6 +62,7 @@ public:
     // request waits at most `max_quota_wait_ms` for it, then gets rate_limited.
     std::unique_ptr<relais_call_ctx> sync_call(const std::string &connector, int64_t max_quota_wait_ms = 2000);
     JobStore &store() { return *store_; }
+    PluginStateStore &plugin_state() { return *state_; }
     Scheduler &scheduler() { return *scheduler_; }
 
     // PluginBackend
@@ -69,12 +71,20 @@ public:
     std::optional<std::string> state_get(const std::string &plugin, const std::string &key) override;
     void state_put(const std::string &plugin, const std::string &key, const std::string &value) override;
     void state_delete(const std::string &plugin, const std::string &key) override;
+    uint64_t capabilities() const override;
+    std::optional<StateEntry> state_read(const std::string &plugin, const std::string &key) override;
+    StateWrite state_write(const std::string &plugin, const std::string &key, const std::string &value,
+                           uint64_t expected_version, uint64_t ttl_ms) override;
+    StatePage state_list(const std::string &plugin, const std::string &prefix, const std::optional<std::string> &cursor,
+                         uint32_t limit) override;
     bool wake(const std::string &connector, const std::string &idempotency_key, std::optional<int64_t> job_id) override;
 
 private:
     class Executor;
 
     std::unique_ptr<SqliteJobStore> store_;
+    // Opened once store_ has migrated the file.
+    std::unique_ptr<SqlitePluginState> state_;
     SystemClock clock_;
     std::unique_ptr<Executor> executor_;
     // Outlives the scheduler that feeds it; tells the store each callback delivered.

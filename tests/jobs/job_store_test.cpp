@@ -1,5 +1,5 @@
 // The durable job store (SQLite): every transition, concurrency between connections to one
-// file, listing, quotas, periodic and plugin state, schema migrations, durability.
+// file, listing, quotas, periodic runs, schema migrations, durability (plugin state: plugin_state_test).
 // Time is a number the tests choose; threads start together on a latch; nothing sleeps.
 #include "temp_dir.hpp"
 
@@ -709,30 +709,6 @@ TEST_CASE("jobs: the last run of each periodic task is remembered", "[jobs]") {
     SqliteJobStore reopened(dir.path());
     CHECK(reopened.last_periodic_run("universign", "poll_signatures") == T0 + 21'600'000);
     CHECK(reopened.last_periodic_run("exchange", "poll_signatures") == T0 + 1);
-}
-
-TEST_CASE("jobs: plugin state is a durable key-value map per plugin", "[jobs]") {
-    TempDir dir;
-    const std::string bytes("tok\0en\xff", 7);  // values are bytes, not text
-    {
-        SqliteJobStore store(dir.path());
-        CHECK_FALSE(store.get_state("exchange", "delta_link"));
-        store.put_state("exchange", "delta_link", "https://graph/delta?1");
-        store.put_state("exchange", "delta_link", "https://graph/delta?2");
-        store.put_state("chorus", "delta_link", "other plugin");
-        store.put_state("chorus", "token", bytes);
-        store.put_state("chorus", "empty", "");
-        CHECK(store.get_state("exchange", "delta_link") == "https://graph/delta?2");
-        CHECK(store.get_state("chorus", "token") == bytes);
-        CHECK(store.get_state("chorus", "empty") == "");
-        CHECK(store.delete_state("chorus", "delta_link"));
-        CHECK_FALSE(store.delete_state("chorus", "delta_link"));
-        CHECK_FALSE(store.get_state("chorus", "delta_link"));
-    }
-    SqliteJobStore reopened(dir.path());
-    CHECK(reopened.get_state("exchange", "delta_link") == "https://graph/delta?2");
-    CHECK(reopened.get_state("chorus", "token") == bytes);
-    CHECK_FALSE(reopened.get_state("chorus", "delta_link"));
 }
 
 TEST_CASE("jobs: a fresh file gets the current schema in WAL mode, and reopens as it is", "[jobs][migrations]") {

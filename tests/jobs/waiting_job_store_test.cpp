@@ -6,6 +6,7 @@
 
 #include "jobs/sqlite_db.hpp"
 #include "jobs/sqlite_job_store.hpp"
+#include "jobs/sqlite_plugin_state.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -346,7 +347,7 @@ TEST_CASE("waiting jobs: a database of schema 2 opens and keeps every job, attem
     CHECK(store.get(5)->job.last_error == std::optional<AttemptError>(AttemptError{"permanent", "refused", "", std::nullopt}));
     CHECK(store.get(3)->job.result == std::optional<std::string>(R"({"ok":true})"));
     CHECK(store.find("sign", "k2")->id == 2);
-    CHECK(store.get_state("sign", "token") == std::optional<std::string>(std::string("\x00\xff", 2)));
+    CHECK(SqlitePluginState(dir.path()).read("sign", "token", 10'000)->value == std::string("\x00\xff", 2));
     CHECK(store.pending_callbacks(10) == std::vector<JobId>{3});
 
     // Ids are not given out again, even the purged job's.

@@ -87,6 +87,14 @@ public:
     void put(const std::string &key, const std::string &value) override { inner_->put(key, value); }
     void erase(const std::string &key) override { inner_->erase(key); }
     bool durable() const override { return true; }
+    std::optional<Versioned> read(const std::string &key) override { return inner_->read(key); }
+    Written write(const std::string &key, const std::string &value, uint64_t expected_version,
+                  std::chrono::milliseconds ttl) override {
+        return inner_->write(key, value, expected_version, ttl);
+    }
+    Page list(const std::string &prefix, const std::optional<std::string> &cursor, uint32_t limit) override {
+        return inner_->list(prefix, cursor, limit);
+    }
 
 private:
     std::shared_ptr<StateStore> inner_ = memory_state();
