@@ -73,6 +73,27 @@ void HostChecks::check(const Object::Ptr &root) {
             add("host.plugin_dir", "expected an existing directory, found " + path_text(resolve_path(base_, dir)));
     }
     if (const Array::Ptr tokens = host->getArray("tokens")) check_tokens(*tokens);
+    if (const Object::Ptr events = host->getObject("events"))
+        if (const Array::Ptr endpoints = events->getArray("endpoints")) check_event_endpoints(*endpoints);
+}
+
+// An endpoint's delivery position is kept under its name (by default its URL without the
+// query): two with one name would share it.
+void HostChecks::check_event_endpoints(const Array &endpoints) {
+    std::map<std::string, std::string> names;  // -> key path of the first endpoint with it
+    for (unsigned i = 0; i < endpoints.size(); ++i) {
+        const Object::Ptr endpoint = as_object(endpoints.get(i));
+        if (!endpoint) continue;
+        const std::string at = child_path("host.events.endpoints", i);
+        if (const std::string file = string_at(endpoint, "ca_file"); !file.empty()) check_readable(at + ".ca_file", file);
+        const std::string url = string_at(endpoint, "url");
+        const std::string name = endpoint->has("name") ? string_at(endpoint, "name") : url.substr(0, url.find_first_of("?#"));
+        if (name.empty()) continue;
+        const auto [first, fresh] = names.emplace(name, at);
+        if (!fresh)
+            add(at, "expected an endpoint name no other endpoint has (set \"name\" to tell them apart), found " +
+                        quoted(name) + " as in " + first->second);
+    }
 }
 
 // How a message shows a string value: never one obtained through a reference.

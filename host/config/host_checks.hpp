@@ -1,6 +1,7 @@
 // The checks of a configuration document that its JSON Schema cannot express: connector names,
 // the listen address, readable TLS files, a data_dir that exists or can be created, an existing
-// plugin_dir, tokens with unique names and values made of visible ASCII only.
+// plugin_dir, tokens with unique names and values made of visible ASCII only, event endpoints
+// with unique names and readable CA files.
 #pragma once
 
 #include <Poco/JSON/Array.h>
@@ -34,6 +35,7 @@ private:
     void check_address(const Poco::JSON::Object::Ptr &listen);
     void check_readable(const std::string &path, const std::string &value);
     void check_tokens(const Poco::JSON::Array &tokens);
+    void check_event_endpoints(const Poco::JSON::Array &endpoints);
     void add(const std::string &path, const std::string &text);
 
     const std::filesystem::path &base_;

@@ -41,6 +41,35 @@ unsigned unsigned_at(const Object::Ptr &object, const std::string &key, unsigned
     return object && object->has(key) ? static_cast<unsigned>(object->get(key).convert<Poco::Int64>()) : fallback;
 }
 
+// The name an endpoint is known by when it is given none: its URL without the query.
+std::string endpoint_name(const std::string &url) { return url.substr(0, url.find_first_of("?#")); }
+
+double number_at(const Object::Ptr &object, const std::string &key, double fallback) {
+    return object && object->has(key) ? object->get(key).convert<double>() : fallback;
+}
+
+void read_events(const Object::Ptr &events, const fs::path &base, EventsConfig &config) {
+    config.retention_days = unsigned_at(events, "retention_days", config.retention_days);
+    if (const Object::Ptr d = events->getObject("delivery")) {
+        config.max_attempts = unsigned_at(d, "max_attempts", config.max_attempts);
+        config.first_retry_seconds = number_at(d, "first_retry_seconds", config.first_retry_seconds);
+        config.max_retry_seconds = number_at(d, "max_retry_seconds", config.max_retry_seconds);
+        config.timeout_seconds = unsigned_at(d, "timeout_seconds", config.timeout_seconds);
+    }
+    if (const Array::Ptr endpoints = events->getArray("endpoints"))
+        for (unsigned i = 0; i < endpoints->size(); ++i) {
+            const Object::Ptr e = endpoints->getObject(i);
+            EventEndpointConfig endpoint;
+            endpoint.url = string_at(e, "url");
+            endpoint.name = e->has("name") ? string_at(e, "name") : endpoint_name(endpoint.url);
+            endpoint.secret = string_at(e, "secret");
+            if (const Array::Ptr types = e->getArray("types"))
+                for (unsigned j = 0; j < types->size(); ++j) endpoint.types.push_back(types->getElement<std::string>(j));
+            if (e->has("ca_file")) endpoint.ca_file = resolve_path(base, string_at(e, "ca_file"));
+            config.endpoints.push_back(std::move(endpoint));
+        }
+}
+
 // The typed host settings of a document that passed every check.
 HostConfig read_host(const Object::Ptr &host, const fs::path &base) {
     HostConfig config;
@@ -77,6 +106,7 @@ HostConfig read_host(const Object::Ptr &host, const fs::path &base) {
         if (jobs->has("durability")) j.durability = string_at(jobs, "durability");
         j.retention_days = unsigned_at(jobs, "retention_days", j.retention_days);
     }
+    if (const Object::Ptr events = host->getObject("events")) read_events(events, base, config.events);
     if (const Array::Ptr tokens = host->getArray("tokens")) {
         for (unsigned i = 0; i < tokens->size(); ++i) {
             const Object::Ptr t = tokens->getObject(i);
@@ -107,6 +137,15 @@ LoadedConfig build(const Object::Ptr &root, Report &report, const fs::path &base
                     !value.empty() && !is_reference(value) &&
                     std::find(secrets.begin(), secrets.end(), value) == secrets.end())
                     secrets.push_back(value);
+    // So are the endpoints' signing secrets.
+    if (const Object::Ptr host = root->getObject("host"))
+        if (const Object::Ptr events = host->getObject("events"))
+            if (const Array::Ptr endpoints = events->getArray("endpoints"))
+                for (unsigned i = 0; i < endpoints->size(); ++i)
+                    if (const std::string value = string_at(as_object(endpoints->get(i)), "secret");
+                        !value.empty() && !is_reference(value) &&
+                        std::find(secrets.begin(), secrets.end(), value) == secrets.end())
+                        secrets.push_back(value);
 
     for (const SchemaError &e : host_schema().validate(root)) {
         const std::string path = display_path(root, e.path);

@@ -17,6 +17,9 @@
 //       "api": {"max_body_bytes": 16777216, "request_timeout_seconds": 30, "max_threads": 16,
 //               "max_queued": 64, "shutdown_grace_seconds": 20},
 //       "jobs": {"workers": 8, "lease_seconds": 60, "durability": "full", "retention_days": 30},
+//       "events": {"retention_days": 30, "delivery": {"max_attempts": 12},
+//                  "endpoints": [{"url": "https://erp.example/relais", "secret": "${env:EVENTS_SECRET}",
+//                                 "types": ["invoice.*"]}]},
 //       "tokens": [{"name": "erp", "token": "${env:RELAIS_ERP_TOKEN}", "scopes": ["client"]}]
 //     },
 //     "connectors": {"chorus": {"enabled": true, "client_secret": "${env:CHORUS_SECRET}"}}
@@ -98,6 +101,25 @@ struct JobsConfig {
     unsigned retention_days = 30;
 };
 
+// An endpoint business events are pushed to (see events/event_deliverer.hpp).
+struct EventEndpointConfig {
+    std::string name;    // given, or the URL without its query: where its position is kept
+    std::string url;     // http:// or https://
+    std::string secret;  // the signing key: a secret, redacted everywhere
+    std::vector<std::string> types;  // "invoice.paid", "invoice.*", "*"; empty: every event
+    std::optional<std::filesystem::path> ca_file;  // absolute; trusted instead of the system's CAs
+};
+
+// host.events: how long events are kept, and where and how they are pushed.
+struct EventsConfig {
+    unsigned retention_days = 30;  // 0: kept until deleted by hand
+    std::vector<EventEndpointConfig> endpoints;
+    unsigned max_attempts = 12;
+    double first_retry_seconds = 60;     // doubled after each failed attempt...
+    double max_retry_seconds = 21600;    // ...up to this (12 attempts: about a day)
+    unsigned timeout_seconds = 10;
+};
+
 // A bearer token accepted by the API. Names are unique, and so are values.
 struct ApiToken {
     std::string name;              // shown in logs in place of the token
@@ -117,6 +139,7 @@ struct HostConfig {
     LogConfig log;
     ApiConfig api;
     JobsConfig jobs;
+    EventsConfig events;
     std::vector<ApiToken> tokens;  // in file order
 };
 

@@ -10,6 +10,9 @@ namespace relais::host {
 class ConnectorManager;
 class Metrics;
 class JobRuntime;
+namespace events {
+class EventHub;
+}
 }  // namespace relais::host
 
 namespace relais::host::http {
@@ -19,10 +22,13 @@ struct ApiContext {
     Metrics &metrics;
     std::atomic<bool> &ready;  // false while starting and once stopping
     JobRuntime &jobs;
+    events::EventHub *events = nullptr;  // null: the /api/v1/events routes answer 503
 };
 
 // The /api/v1/jobs endpoints (job_routes.cpp).
 void add_job_routes(ApiRouter &router, ApiContext context);
+// The /api/v1/events endpoints (event_routes.cpp).
+void add_event_routes(ApiRouter &router, ApiContext context);
 
 // Every route of the API, as documented in openapi.json (a test holds the two together).
 ApiRouter make_api_router(ApiContext context);

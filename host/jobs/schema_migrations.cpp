@@ -180,8 +180,41 @@ CREATE INDEX plugin_state_expiry ON plugin_state (expires_at) WHERE expires_at I
 )sql"},
     // 5: quota usage kept across restarts.
     Migration{5, "SELECT 1;"},
-    // 6: business events and their deliveries.
-    Migration{6, "SELECT 1;"},
+    // 6: business events and their deliveries. seq is the cursor: AUTOINCREMENT, so a number
+    // is never given twice, even after the newest events were purged. An endpoint's position
+    // is the last event it has taken up (delivered, or recorded in event_deliveries); the
+    // deliveries that needed more than one attempt are kept there with their state.
+    Migration{6, R"sql(
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    connector TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL,
+    dedupe_key TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX events_dedupe ON events (connector, dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE INDEX events_created ON events (created_at);
+CREATE INDEX events_connector ON events (connector, seq);
+CREATE TABLE event_endpoints (
+    endpoint TEXT PRIMARY KEY,
+    position INTEGER NOT NULL CHECK (position >= 0)
+);
+CREATE TABLE event_deliveries (
+    endpoint TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('retrying', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL CHECK (attempts >= 0),
+    next_attempt_at INTEGER,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, seq)
+);
+CREATE INDEX event_deliveries_due ON event_deliveries (endpoint, seq) WHERE state = 'retrying';
+CREATE INDEX event_deliveries_state ON event_deliveries (state, updated_at);
+)sql"},
 };
 
 }  // namespace relais::host

@@ -98,6 +98,31 @@ void Metrics::record_http(const std::string &route, const std::string &method, i
     http_.try_emplace(std::make_tuple(route, method, status)).first->second.value.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::record_event(const std::string &connector) {
+    {
+        std::shared_lock lock(mutex_);
+        if (const auto it = events_.find(connector); it != events_.end()) {
+            it->second.value.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+    std::unique_lock lock(mutex_);
+    events_.try_emplace(connector).first->second.value.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::record_event_delivery(const std::string &endpoint, std::string_view outcome) {
+    {
+        std::shared_lock lock(mutex_);
+        if (const auto it = deliveries_.find(std::tie(endpoint, outcome)); it != deliveries_.end()) {
+            it->second.value.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+    std::unique_lock lock(mutex_);
+    deliveries_.try_emplace(std::make_tuple(endpoint, std::string(outcome)))
+        .first->second.value.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Metrics::render_prometheus() const {
     std::string out;
     std::shared_lock lock(mutex_);
@@ -125,6 +150,18 @@ std::string Metrics::render_prometheus() const {
         sample(out, "relais_calls_total",
                "connector=\"" + escaped(std::get<0>(key)) + "\",action=\"" + escaped(std::get<1>(key)) + "\",class=\"" +
                    escaped(std::get<2>(key)) + "\"",
+               std::to_string(counter.value.load(std::memory_order_relaxed)));
+
+    family(out, "relais_event_deliveries_total", "counter",
+           "Attempts at pushing business events to endpoints, by endpoint and outcome (delivered, retrying, failed).");
+    for (const auto &[key, counter] : deliveries_)
+        sample(out, "relais_event_deliveries_total",
+               "endpoint=\"" + escaped(std::get<0>(key)) + "\",outcome=\"" + escaped(std::get<1>(key)) + "\"",
+               std::to_string(counter.value.load(std::memory_order_relaxed)));
+
+    family(out, "relais_events_total", "counter", "Business events emitted, by connector (duplicates not counted).");
+    for (const auto &[connector, counter] : events_)
+        sample(out, "relais_events_total", "connector=\"" + escaped(connector) + "\"",
                std::to_string(counter.value.load(std::memory_order_relaxed)));
 
     family(out, "relais_http_requests_total", "counter", "HTTP API requests, by route template, method and status.");

@@ -42,6 +42,11 @@ public:
     // never the path: every distinct value makes a series of its own.
     void record_http(const std::string &route, const std::string &method, int status);
 
+    // Business events: one emitted by `connector`; one attempt at pushing an event to an
+    // endpoint, by outcome ("delivered", "retrying", "failed").
+    void record_event(const std::string &connector);
+    void record_event_delivery(const std::string &endpoint, std::string_view outcome);
+
     // Every family, with its HELP and TYPE lines even before its first sample; families by
     // name, series by label values: the same counts give the same text.
     std::string render_prometheus() const;
@@ -60,6 +65,8 @@ private:
     std::map<std::tuple<std::string, std::string, std::string>, Counter, std::less<>> calls_;  // connector, action, class
     std::map<std::tuple<std::string, std::string>, Histogram, std::less<>> durations_;        // connector, action
     std::map<std::tuple<std::string, std::string, int>, Counter, std::less<>> http_;           // route, method, status
+    std::map<std::string, Counter, std::less<>> events_;                                        // connector
+    std::map<std::tuple<std::string, std::string>, Counter, std::less<>> deliveries_;          // endpoint, outcome
 };
 
 }  // namespace relais::host

@@ -1,5 +1,6 @@
 #include "runtime/job_runtime.hpp"
 
+#include "events/event_log.hpp"
 #include "plugins/error_class.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -293,6 +294,12 @@ bool JobRuntime::wake(const std::string &connector, const std::string &idempoten
     return false;
 }
 
+bool JobRuntime::emit_event(const std::string &connector, const std::string &type, const std::string &subject,
+                            const std::string &data_json, const std::optional<std::string> &dedupe_key) {
+    if (!events_) return PluginBackend::emit_event(connector, type, subject, data_json, dedupe_key);
+    return events_->emit(connector, type, subject, data_json, dedupe_key);
+}
+
 // --- plugin state ---------------------------------------------------------------------------
 
 std::optional<std::string> JobRuntime::state_get(const std::string &plugin, const std::string &key) {
@@ -309,7 +316,9 @@ void JobRuntime::state_delete(const std::string &plugin, const std::string &key)
     state_->remove(plugin, key, clock_.now_ms());
 }
 
-uint64_t JobRuntime::capabilities() const { return PluginBackend::capabilities() | RELAIS_CAP_STATE_V2; }
+uint64_t JobRuntime::capabilities() const {
+    return PluginBackend::capabilities() | RELAIS_CAP_STATE_V2 | (events_ ? RELAIS_CAP_EVENTS : 0u);
+}
 
 std::optional<PluginBackend::StateEntry> JobRuntime::state_read(const std::string &plugin, const std::string &key) {
     auto entry = state_->read(plugin, key, clock_.now_ms());

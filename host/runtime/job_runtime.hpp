@@ -18,6 +18,10 @@
 
 namespace relais::host {
 
+namespace events {
+class EventLog;
+}
+
 // The scheduling policy a connector asks for: its descriptor's quotas and periodic tasks,
 // overridden by the JSON object its configure returned, whose optional keys are
 //   "quotas": [{"scope":"requests","per_second":5,"per_day":50000}],
@@ -45,6 +49,9 @@ public:
 
     // The connectors jobs run on; set before start().
     void attach(ConnectorManager &connectors);
+    // Where plugins' business events go (emit_event); set before start(). Without one, plugins
+    // are told the host keeps no events.
+    void attach_events(events::EventLog &log) { events_ = &log; }
     void start();
     // Lets running jobs finish for up to `grace_ms`; the others go back to the queue.
     void stop(int64_t grace_ms);
@@ -78,6 +85,8 @@ public:
     StatePage state_list(const std::string &plugin, const std::string &prefix, const std::optional<std::string> &cursor,
                          uint32_t limit) override;
     bool wake(const std::string &connector, const std::string &idempotency_key, std::optional<int64_t> job_id) override;
+    bool emit_event(const std::string &connector, const std::string &type, const std::string &subject,
+                    const std::string &data_json, const std::optional<std::string> &dedupe_key) override;
 
 private:
     class Executor;
@@ -91,6 +100,7 @@ private:
     CallbackSender callbacks_{CallbackSender::Options{}, [this](int64_t id) { store_->callback_done(id); }};
     std::unique_ptr<Scheduler> scheduler_;
     ConnectorManager *connectors_ = nullptr;
+    events::EventLog *events_ = nullptr;
     int64_t sync_call_timeout_ms_ = 0;
     std::atomic<bool> stopping_{false};  // stop() began: synchronous calls are cancelled
 };

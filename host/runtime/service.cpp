@@ -63,6 +63,27 @@ static JobRuntime::Options jobs_options(const JobsConfig &c) {
     return o;
 }
 
+static events::EventHubOptions events_options(const HostConfig &host) {
+    const auto &c = host.events;
+    events::EventHubOptions o;
+    o.db.full_sync = host.jobs.durability != "normal";
+    o.retention_ms = static_cast<int64_t>(c.retention_days) * 86'400'000;
+    o.delivery.max_attempts = static_cast<int>(c.max_attempts);
+    o.delivery.first_delay = std::chrono::milliseconds(static_cast<int64_t>(c.first_retry_seconds * 1000 + 0.5));
+    o.delivery.max_delay = std::chrono::milliseconds(static_cast<int64_t>(c.max_retry_seconds * 1000 + 0.5));
+    o.delivery.timeout = std::chrono::seconds(c.timeout_seconds);
+    for (const auto &e : c.endpoints) {
+        events::EventEndpoint endpoint;
+        endpoint.name = e.name;
+        endpoint.url = e.url;
+        endpoint.secret = e.secret;
+        endpoint.ca_file = e.ca_file;
+        for (const auto &t : e.types) endpoint.types.emplace_back(t, "host.events.endpoints " + e.name + ": types");
+        o.endpoints.push_back(std::move(endpoint));
+    }
+    return o;
+}
+
 Service::Service(LoadedConfig config, std::filesystem::path plugin_dir)
     : Service(config, std::move(plugin_dir), jobs_options(config.host.jobs)) {}
 
@@ -74,6 +95,9 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRunti
     if (jobs.sync_call_timeout_ms == 0)
         jobs.sync_call_timeout_ms = static_cast<int64_t>(config_.host.api.request_timeout_seconds) * 1000;
     jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, jobs);
+    events_ = std::make_unique<events::EventHub>(config_.host.data_dir, events_clock_, events_options(config_.host),
+                                                 &metrics_);
+    jobs_->attach_events(events_->log());
 
     ConnectorManager::Options options;
     options.plugin_dir = config_.host.plugin_dir.empty() ? plugin_dir : config_.host.plugin_dir;
@@ -93,7 +117,7 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRunti
     };
     connectors_ = std::make_unique<ConnectorManager>(std::move(options));
     jobs_->attach(*connectors_);
-    router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_, *jobs_});
+    router_ = http::make_api_router(http::ApiContext{*connectors_, metrics_, ready_, *jobs_, events_.get()});
 }
 
 Service::~Service() { stop(); }
@@ -101,6 +125,7 @@ Service::~Service() { stop(); }
 void Service::start() {
     if (config_.host.tokens.empty())
         logger().warning("no API token is configured: every endpoint but /healthz and /readyz will answer 401");
+    events_->start();  // first: a new endpoint gets every event from the first plugin's on
     connectors_->start();
     jobs_->start();
     for (const auto &name : connectors_->unknown_sections())
@@ -130,6 +155,7 @@ bool Service::stop() {
     // Jobs share the grace period; those still running after it go back to the queue.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(grace - (std::chrono::steady_clock::now() - started));
     jobs_->stop(std::max<int64_t>(0, left.count()));
+    events_->stop();  // after the jobs, which may emit until they stop
     return true;
 }
 

@@ -4,6 +4,7 @@
 
 #include "runtime/connector_manager.hpp"
 #include "config/host_config.hpp"
+#include "events/event_hub.hpp"
 #include "runtime/job_runtime.hpp"
 #include "http/api_auth.hpp"
 #include "http/api_router.hpp"
@@ -40,6 +41,7 @@ public:
 
     ConnectorManager &connectors() { return *connectors_; }
     JobRuntime &jobs() { return *jobs_; }
+    events::EventHub &events() { return *events_; }
     std::shared_ptr<const Redactor> redactor() const { return redactor_; }
     const LoadedConfig &config() const { return config_; }
 
@@ -48,6 +50,10 @@ private:
     std::shared_ptr<Redactor> redactor_;
     Metrics metrics_;
     std::unique_ptr<SettingsStore> store_;
+    SystemClock events_clock_;
+    // Made once jobs_ has migrated relais.db, but declared before it: jobs emit into it until
+    // they are gone.
+    std::unique_ptr<events::EventHub> events_;
     std::unique_ptr<JobRuntime> jobs_;  // before connectors_: their plugins use it
     std::unique_ptr<ConnectorManager> connectors_;
     std::atomic<bool> ready_{false};

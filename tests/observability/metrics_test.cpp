@@ -40,6 +40,10 @@ TEST_CASE("metrics: the exposition of a small scenario is exact", "[metrics]") {
     metrics.record_http("/api/v1/connectors/{name}", "GET", 404);
     metrics.record_http("/api/v1/connectors/{name}", "GET", 200);
     metrics.record_http("/api/v1/connectors/{name}", "GET", 200);
+    metrics.record_event("chorus");
+    metrics.record_event("chorus");
+    metrics.record_event_delivery("erp", "retrying");
+    metrics.record_event_delivery("erp", "delivered");
 
     CHECK(metrics.render_prometheus() ==
           R"(# HELP relais_build_info The version of the Relais host; the value is always 1.
@@ -82,6 +86,13 @@ relais_call_duration_seconds_count{connector="sirene",action="lookup"} 1
 relais_calls_total{connector="chorus",action="submit_invoice",class="ok"} 2
 relais_calls_total{connector="chorus",action="submit_invoice",class="transient"} 1
 relais_calls_total{connector="sirene",action="lookup",class="not_found"} 1
+# HELP relais_event_deliveries_total Attempts at pushing business events to endpoints, by endpoint and outcome (delivered, retrying, failed).
+# TYPE relais_event_deliveries_total counter
+relais_event_deliveries_total{endpoint="erp",outcome="delivered"} 1
+relais_event_deliveries_total{endpoint="erp",outcome="retrying"} 1
+# HELP relais_events_total Business events emitted, by connector (duplicates not counted).
+# TYPE relais_events_total counter
+relais_events_total{connector="chorus"} 2
 # HELP relais_http_requests_total HTTP API requests, by route template, method and status.
 # TYPE relais_http_requests_total counter
 relais_http_requests_total{route="/api/v1/connectors/{name}",method="GET",status="200"} 2
