@@ -152,7 +152,7 @@ void submit(host::Service &service, const std::string &run, int n, bool track) {
         const auto number = number_of(run, i);
         const auto input = R"({"invoice_number":")" + number + R"(","syntax":"ubl","track":)" +
                            (track ? "true" : "false") + R"(,"file_base64":")" + base64(invoice(number)) + "\"}";
-        service.jobs().submit(host::NewJob{"chorus", "submit_invoice", input, number, 4, 0, std::nullopt, std::nullopt});
+        service.jobs().submit(host::NewJob{"chorus", "submit_invoice", input, number, 4, 0, std::nullopt, std::nullopt, std::nullopt, false});
     }
 }
 

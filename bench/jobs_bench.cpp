@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
         SqliteJobStore store(fresh_dir("raw"), SqliteJobStoreOptions{g_sync, 5000});
         const auto start = Steady::now();
         int64_t now = 1;
-        for (int i = 0; i < n; ++i) store.enqueue(NewJob{"diagnostics", "echo", "{}", std::nullopt, 3, 0, std::nullopt, std::nullopt}, now);
+        for (int i = 0; i < n; ++i) store.enqueue(NewJob{"diagnostics", "echo", "{}", std::nullopt, 3, 0, std::nullopt, std::nullopt, std::nullopt, false}, now);
         ClaimRequest claim{"bench", 60000, {"diagnostics"}};
         for (int i = 0; i < n; ++i) {
             const auto job = store.claim(claim, ++now);
@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
         auto service = make_service(fresh_dir("e2e"), R"({"max_concurrency": 8})");
         auto &jobs = service->jobs();
         const auto start = Steady::now();
-        for (int i = 0; i < n; ++i) jobs.submit(NewJob{"diagnostics", "echo", R"({"i":1})", std::nullopt, 3, 0, std::nullopt, std::nullopt});
+        for (int i = 0; i < n; ++i) jobs.submit(NewJob{"diagnostics", "echo", R"({"i":1})", std::nullopt, 3, 0, std::nullopt, std::nullopt, std::nullopt, false});
         wait_succeeded(jobs.store(), n);
         relais_rate = n / seconds_since(start);
         service->stop();
@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
         auto &jobs = service->jobs();
         const int q = 1000;
         const auto start = Steady::now();
-        for (int i = 0; i < q; ++i) jobs.submit(NewJob{"diagnostics", "echo", "{}", std::nullopt, 3, 0, std::nullopt, std::nullopt});
+        for (int i = 0; i < q; ++i) jobs.submit(NewJob{"diagnostics", "echo", "{}", std::nullopt, 3, 0, std::nullopt, std::nullopt, std::nullopt, false});
         wait_succeeded(jobs.store(), q);
         const auto elapsed = seconds_since(start);
         std::vector<int64_t> starts;

@@ -76,6 +76,9 @@ relais_status state_get(relais_host_ctx *ctx, const char *key, const relais_outp
         if (!value) return RELAIS_NOT_FOUND;
         append(out, *value);
         return RELAIS_OK;
+    } catch (const std::invalid_argument &e) {  // a key the state refuses (too long, not UTF-8)
+        fail(out, e.what());
+        return RELAIS_INVALID_INPUT;
     } catch (const std::exception &e) {
         fail(out, e.what());
         return RELAIS_TRANSIENT;
@@ -88,6 +91,11 @@ relais_status state_put(relais_host_ctx *ctx, const char *key, const char *value
     try {
         ctx->backend->state_put(ctx->plugin_name, key, std::string(value ? value : "", length));
         return RELAIS_OK;
+    } catch (const std::invalid_argument &e) {
+        // A key or value over the state's limits. This service has no output for the reason:
+        // the plugin's log gets it.
+        log(ctx, RELAIS_LOG_WARN, (std::string("state_put refused: ") + e.what()).c_str());
+        return RELAIS_INVALID_INPUT;
     } catch (const std::exception &) {
         return RELAIS_TRANSIENT;
     }
@@ -99,6 +107,9 @@ relais_status state_delete(relais_host_ctx *ctx, const char *key) noexcept {
     try {
         ctx->backend->state_delete(ctx->plugin_name, key);
         return RELAIS_OK;
+    } catch (const std::invalid_argument &e) {
+        log(ctx, RELAIS_LOG_WARN, (std::string("state_delete refused: ") + e.what()).c_str());
+        return RELAIS_INVALID_INPUT;
     } catch (const std::exception &) {
         return RELAIS_TRANSIENT;
     }

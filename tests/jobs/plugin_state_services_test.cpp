@@ -83,6 +83,21 @@ TEST_CASE("plugin state: a plugin's services on the running host read, compare-a
                                              "at most 1048576 bytes (1 MiB)"));
     }
     CHECK_FALSE(host.state_read("envelope/E-3"));
+    // The old services refuse the same, as invalid input (state_put has no room for the
+    // reason: the plugin's log gets it).
+    try {
+        host.state_put("envelope/E-3", std::string(1024 * 1024 + 1, 'x'));
+        FAIL("state_put accepted a value over 1 MiB");
+    } catch (const relais::Error &e) {
+        CHECK(e.status() == RELAIS_INVALID_INPUT);
+    }
+    try {
+        host.state_get(std::string(513, 'k'));
+        FAIL("state_get accepted a key over 512 bytes");
+    } catch (const relais::Error &e) {
+        CHECK(e.status() == RELAIS_INVALID_INPUT);
+        CHECK_THAT(e.what(), Catch::Contains("is 513 bytes long; keys are at most 512 bytes"));
+    }
 }
 
 TEST_CASE("plugin state: the kit's host_state on the running host pages with versions, sizes and expiries",
