@@ -84,6 +84,8 @@ int64_t JobContext::acquire_quota(int64_t n, int64_t max_wait_ms) {
     return scheduler_.quota_.acquire(job_.connector, n, deadline, stop_token());
 }
 
+QuotaLimiter &JobContext::quota() const { return scheduler_.quota_; }
+
 bool JobContext::wait_for_stop(int64_t deadline_ms) {
     std::mutex mutex;
     std::condition_variable stopped;

@@ -137,6 +137,8 @@ public:
     // passes or a stop is requested first, nothing granted and the wait still needed (> 0).
     // Throws std::invalid_argument when n is more than the quota can ever grant at once.
     int64_t acquire_quota(int64_t n = 1, int64_t max_wait_ms = kNever);
+    // The connector's quotas by scope and key (QuotaLimiter::take), beyond acquire_quota.
+    QuotaLimiter &quota() const;
 
     // Waits until a stop is requested (true) or the clock reaches deadline_ms (false): a
     // pause between polls that a cancel cuts short.

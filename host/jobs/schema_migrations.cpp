@@ -178,8 +178,32 @@ ALTER TABLE plugin_state ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (ve
 ALTER TABLE plugin_state ADD COLUMN expires_at INTEGER;
 CREATE INDEX plugin_state_expiry ON plugin_state (expires_at) WHERE expires_at IS NOT NULL;
 )sql"},
-    // 5: quota usage kept across restarts.
-    Migration{5, "SELECT 1;"},
+    // 5: quota usage kept across restarts. Every grant of a rate window is a row, written
+    // before the take returns, so that a restart reloads the windows that were running instead
+    // of granting a second full window at once; expires_at is when the grant has left every
+    // window of its take (the purge and the reload look no further). What the upstream said
+    // (a pause, a remaining count until a reset) is one row per (connector, scope, key).
+    Migration{5, R"sql(
+CREATE TABLE quota_grants (
+    connector  TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    count      INTEGER NOT NULL CHECK (count >= 1),
+    expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX quota_grants_expiry ON quota_grants (expires_at);
+CREATE TABLE quota_reports (
+    connector   TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    reported_at INTEGER NOT NULL,
+    pause_until INTEGER NOT NULL,
+    remaining   INTEGER NOT NULL,
+    reset_at    INTEGER NOT NULL,
+    PRIMARY KEY (connector, scope, key)
+) STRICT, WITHOUT ROWID;
+)sql"},
     // 6: business events and their deliveries. seq is the cursor: AUTOINCREMENT, so a number
     // is never given twice, even after the newest events were purged. An endpoint's position
     // is the last event it has taken up (delivered, or recorded in event_deliveries); the

@@ -2,6 +2,7 @@
 
 #include "events/event_log.hpp"
 #include "plugins/error_class.hpp"
+#include "jobs/quota_config.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -51,10 +52,23 @@ std::string input_problems(const Connector &c, const std::string &action, const 
     return all.empty() ? all : "input of " + c.name() + "." + action + " is invalid: " + all;
 }
 
-// Per-call services of a plugin running a job, answered by the scheduler's JobContext.
+// A quota take's answer to the plugin: granted, or refused with the wait still needed.
+relais_status quota_status(int64_t wait, uint64_t *retry_after_ms) {
+    if (wait == 0) return RELAIS_OK;
+    if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
+    return RELAIS_RATE_LIMITED;
+}
+
+// A plugin's max_wait_ms as a deadline on the clock (a huge one is no limit).
+int64_t quota_deadline(int64_t now, uint64_t max_wait_ms) {
+    return max_wait_ms >= static_cast<uint64_t>(kNever / 2) ? kNever : now + static_cast<int64_t>(max_wait_ms);
+}
+
+// Per-call services of a plugin running a job, answered by the scheduler's JobContext. The
+// concurrency slots the job takes are given back at the latest when the attempt ends.
 class JobCall final : public relais_call_ctx {
 public:
-    explicit JobCall(JobContext &context) : context_(context) {}
+    explicit JobCall(JobContext &context) : context_(context), holds_(context.quota(), context.job().connector) {}
     relais_status acquire_quota(uint32_t count, uint64_t max_wait_ms, uint64_t *retry_after_ms) override {
         const auto wait = context_.acquire_quota(count, max_wait_ms > static_cast<uint64_t>(kNever)
                                                             ? kNever
@@ -63,12 +77,22 @@ public:
         if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
         return RELAIS_RATE_LIMITED;
     }
+    // Waits no longer than the step may run; a cancel or a stop ends the wait.
+    relais_status take_quota(const std::string &scope, const std::string &key, uint32_t count, uint64_t max_wait_ms,
+                             uint64_t *retry_after_ms) override {
+        const auto deadline = std::min(quota_deadline(context_.now_ms(), max_wait_ms), context_.deadline_ms());
+        return quota_status(holds_.take(scope, key, count, deadline, context_.stop_token(),
+                                        QuotaLimiter::Priority::background),
+                            retry_after_ms);
+    }
+    void release_quota(const std::string &scope, const std::string &key) override { holds_.release(scope, key); }
     // The scheduler's stop covers the step's deadline too (StopReason::deadline).
     bool cancelled() const override { return context_.stop_requested(); }
     uint64_t remaining_ms() const override { return static_cast<uint64_t>(context_.remaining_ms()); }
 
 private:
     JobContext &context_;
+    QuotaHolds holds_;
 };
 
 // Per-call services of a synchronous call: the connector's quota, waited for briefly and
@@ -79,7 +103,7 @@ public:
     SyncCall(Scheduler &scheduler, const Clock &clock, std::string connector, int64_t max_wait_ms, int64_t timeout_ms,
              const std::atomic<bool> &stopping)
         : scheduler_(scheduler), clock_(clock), connector_(std::move(connector)), max_wait_ms_(max_wait_ms),
-          deadline_(clock.now_ms() + timeout_ms), stopping_(stopping) {}
+          deadline_(clock.now_ms() + timeout_ms), stopping_(stopping), holds_(scheduler.quota(), connector_) {}
     relais_status acquire_quota(uint32_t count, uint64_t max_wait_ms, uint64_t *retry_after_ms) override {
         const auto wait_ms = std::min<int64_t>(max_wait_ms_, static_cast<int64_t>(std::min<uint64_t>(max_wait_ms, INT64_MAX / 2)));
         int64_t wait = 0;
@@ -93,6 +117,15 @@ public:
         if (retry_after_ms) *retry_after_ms = static_cast<uint64_t>(wait);
         return RELAIS_RATE_LIMITED;
     }
+    // As acquire_quota: briefly, ahead of the jobs; the slots go back when the call ends.
+    relais_status take_quota(const std::string &scope, const std::string &key, uint32_t count, uint64_t max_wait_ms,
+                             uint64_t *retry_after_ms) override {
+        const auto now = clock_.now_ms();
+        const auto deadline = std::min(quota_deadline(now, max_wait_ms), now + std::max<int64_t>(0, max_wait_ms_));
+        return quota_status(holds_.take(scope, key, count, deadline, {}, QuotaLimiter::Priority::interactive),
+                            retry_after_ms);
+    }
+    void release_quota(const std::string &scope, const std::string &key) override { holds_.release(scope, key); }
     bool cancelled() const override { return stopping_.load() || clock_.now_ms() >= deadline_; }
     uint64_t remaining_ms() const override {
         return static_cast<uint64_t>(std::max<int64_t>(0, deadline_ - clock_.now_ms()));
@@ -105,6 +138,7 @@ private:
     int64_t max_wait_ms_;
     int64_t deadline_;
     const std::atomic<bool> &stopping_;
+    QuotaHolds holds_;
 };
 
 // Without a service to say otherwise, a synchronous call gets the API's default request timeout.
@@ -144,20 +178,12 @@ ConnectorPolicy policy_for(const Connector &c) {
     const auto &d = c.plugin.lib->descriptor();
     ConnectorPolicy p;
     p.quota_per_action = !d.quota_per_request;
-    for (const auto &q : d.quotas) {
-        p.quota.per_second = q.per_second;
-        p.quota.per_day = static_cast<int64_t>(q.per_day);
-    }
+    p.quota = quota_settings_for(d.quotas, d.quota_windows, c.adjustments);
     for (const auto &t : d.periodic_tasks)
         p.periodic.push_back({t.name, t.action, t.input, static_cast<int64_t>(t.interval_seconds) * 1000,
                               static_cast<int64_t>(t.start_delay_seconds) * 1000});
     const auto &a = c.adjustments;
     if (!a) return p;
-    if (const auto quotas = a->getArray("quotas"); quotas && quotas->size() > 0) {
-        const auto q = quotas->getObject(0);
-        p.quota.per_second = q->optValue<double>("per_second", p.quota.per_second);
-        p.quota.per_day = q->optValue<int64_t>("per_day", p.quota.per_day);
-    }
     if (const auto retry = a->getObject("retry")) {
         p.retry.max_attempts = retry->optValue<int>("max_attempts", p.retry.max_attempts);
         p.retry.delay_ms = static_cast<int64_t>(retry->optValue<double>("delay_seconds", p.retry.delay_ms / 1000.0) * 1000);
@@ -217,6 +243,9 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     s.retention_ms = options.retention_ms;
     s.on_purge = [this](int64_t now) { purge_expired_state(*state_, now); };
     scheduler_ = std::make_unique<Scheduler>(*store_, *executor_, clock_, s);
+    // Before any policy: the windows that were running when the last process ended hold on.
+    quota_journal_ = std::make_unique<SqliteQuotaJournal>(data_dir);
+    scheduler_->quota().attach_journal(*quota_journal_);
     scheduler_->set_on_finished([this](const Job &job) {
         if (!job.callback_url) return;
         if (const auto detail = store_->get(job.id)) callbacks_.post(*detail);
@@ -298,6 +327,12 @@ bool JobRuntime::emit_event(const std::string &connector, const std::string &typ
                             const std::string &data_json, const std::optional<std::string> &dedupe_key) {
     if (!events_) return PluginBackend::emit_event(connector, type, subject, data_json, dedupe_key);
     return events_->emit(connector, type, subject, data_json, dedupe_key);
+}
+
+void JobRuntime::quota_report(const std::string &connector, const std::string &scope, const std::string &key,
+                              uint64_t retry_after_ms, int64_t remaining, uint64_t reset_after_ms) {
+    auto ms = [](uint64_t v) { return static_cast<int64_t>(std::min<uint64_t>(v, static_cast<uint64_t>(kNever / 2))); };
+    scheduler_->quota().report(connector, scope, key, ms(retry_after_ms), remaining, ms(reset_after_ms));
 }
 
 // --- plugin state ---------------------------------------------------------------------------

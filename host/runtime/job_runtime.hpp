@@ -10,6 +10,7 @@
 #include "jobs/scheduler.hpp"
 #include "jobs/sqlite_job_store.hpp"
 #include "jobs/sqlite_plugin_state.hpp"
+#include "jobs/sqlite_quota_journal.hpp"
 #include "plugins/plugin_backend.hpp"
 
 #include <atomic>
@@ -25,6 +26,8 @@ class EventLog;
 // The scheduling policy a connector asks for: its descriptor's quotas and periodic tasks,
 // overridden by the JSON object its configure returned, whose optional keys are
 //   "quotas": [{"scope":"requests","per_second":5,"per_day":50000}],
+//   "quota_windows": [{"scope":"requests","count":30,"window_seconds":60,"per_key":false}],
+//     (see jobs/quota_config.hpp),
 //   "retry": {"max_attempts":3,"delay_seconds":10,"exponential":false,"max_delay_seconds":3600},
 //   "max_concurrency": 4,
 //   "periodic_tasks": [{"name":"...","interval_seconds":21600,"start_delay_seconds":20}].
@@ -85,6 +88,8 @@ public:
     StatePage state_list(const std::string &plugin, const std::string &prefix, const std::optional<std::string> &cursor,
                          uint32_t limit) override;
     bool wake(const std::string &connector, const std::string &idempotency_key, std::optional<int64_t> job_id) override;
+    void quota_report(const std::string &connector, const std::string &scope, const std::string &key,
+                      uint64_t retry_after_ms, int64_t remaining, uint64_t reset_after_ms) override;
     bool emit_event(const std::string &connector, const std::string &type, const std::string &subject,
                     const std::string &data_json, const std::optional<std::string> &dedupe_key) override;
 
@@ -94,6 +99,8 @@ private:
     std::unique_ptr<SqliteJobStore> store_;
     // Opened once store_ has migrated the file.
     std::unique_ptr<SqlitePluginState> state_;
+    // The quota grants kept across a restart; outlives the scheduler whose limiter writes it.
+    std::unique_ptr<SqliteQuotaJournal> quota_journal_;
     SystemClock clock_;
     std::unique_ptr<Executor> executor_;
     // Outlives the scheduler that feeds it; tells the store each callback delivered.

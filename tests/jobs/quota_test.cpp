@@ -1,6 +1,7 @@
 // Quotas: the rate holds in every 1-second window over many grants (the benchmark's check),
 // bursts are allowed, the daily cap is durable and waits for the next UTC day, limits change at
 // run time. Time is a ManualClock: a thousand grants take no real time.
+#include "grant_log.hpp"
 #include "temp_dir.hpp"
 
 #include "jobs/quota.hpp"
@@ -14,6 +15,7 @@
 #include <stop_token>
 
 using namespace relais::host;
+using relais::test::max_in_window;
 using relais::test::TempDir;
 using namespace std::chrono_literals;
 
@@ -21,19 +23,6 @@ namespace {
 
 constexpr int64_t T0 = 1'700'000'000'000;         // 2023-11-14T22:13:20Z
 constexpr int64_t kMidnight = 1'700'006'400'000;  // 2023-11-15T00:00:00Z
-
-// The most grants in any window [t, t + width), over every t (checking the windows that start
-// at a grant is enough: sliding one left to the next grant loses nothing).
-int max_in_window(std::vector<int64_t> times, int64_t width) {
-    std::sort(times.begin(), times.end());
-    int best = 0;
-    size_t end = 0;
-    for (size_t start = 0; start < times.size(); ++start) {
-        while (end < times.size() && times[end] < times[start] + width) ++end;
-        best = std::max(best, static_cast<int>(end - start));
-    }
-    return best;
-}
 
 QuotaSettings rate(double per_second, int64_t per_day = 0, int64_t margin_ms = 0) {
     return QuotaSettings{per_second, per_day, margin_ms};
