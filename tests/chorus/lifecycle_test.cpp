@@ -1,9 +1,11 @@
 // The whole life of 200 invoices through `relais serve` (a child process) and the Chorus Pro
-// emulator over HTTPS at the test space's 5 requests per second: submitted as jobs, deposited
-// once each, followed to their final state through 429 bursts, 503s, a token that stops
-// working, a connection reset before a deposit and one after it, and flux incidents. Rejected
-// invoices end dead-lettered with Chorus Pro's reason. The emulator never sees more than 5
-// requests in a second. Prints the deposit throughput against the quota.
+// emulator over HTTPS at the test space's 5 requests per second: one submit_invoice job each,
+// deposited once, waiting between looks until the flux is final, through 429 bursts, 503s, a
+// token that stops working, a connection reset before a deposit and one after it, flux
+// incidents, and the host killed (SIGKILL) and restarted in the middle. Each job ends with the
+// outcome and calls the ERP back at its end only: integrated with the invoice id, or dead with
+// Chorus Pro's reason. The emulator never sees more than 5 requests in a second. Prints the
+// deposit throughput against the quota.
 #include "chorus_harness.hpp"
 
 #include "http_client.hpp"
@@ -13,11 +15,16 @@
 #include <catch2/catch.hpp>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
+#include <csignal>
 #include <thread>
 
 using namespace relais;
@@ -57,6 +64,18 @@ TEST_CASE("chorus lifecycle: 200 invoices, 5 requests a second, faults on the wa
     ce::ChorusEmulator chorus(options);
     chorus.start();
 
+    // The ERP's callback endpoint: every job posted there, with its state.
+    emulator::EmulatorServer erp;
+    std::mutex callbacks_mutex;
+    std::map<int64_t, std::vector<std::string>> callbacks;  // job id -> states posted
+    erp.route("POST", "/hooks/relais", [&](const emulator::Request &r) {
+        const auto job = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+        std::lock_guard lock(callbacks_mutex);
+        callbacks[job->getValue<int64_t>("id")].push_back(job->getValue<std::string>("state"));
+        return emulator::Response::json(200, "{}");
+    });
+    erp.start();
+
     const auto plugins = (dir / "plugins").string();
     copy_plugin(built_plugin_dir(), "chorus", plugins);
     const auto config = (dir / "relais.json").string();
@@ -69,8 +88,9 @@ TEST_CASE("chorus lifecycle: 200 invoices, 5 requests a second, faults on the wa
         "structure_id": ")" << ce::kSupplierSiret << R"(", "ca_file": ")" << ca.ca_file().string() << R"(",
         "retry_attempts": 5, "retry_delay_seconds": 1, "max_concurrency": 4, "read_timeout_seconds": 10,
         "poll_initial_delay_seconds": 2, "poll_max_delay_seconds": 8, "uncertain_deposit_wait_seconds": 5}}})";
-    ServeProcess serve(plugins, {"--config", config, "--data-dir", (dir / "data").string()});
-    HttpClient http(serve.url());
+    const std::vector<std::string> args{"--config", config, "--data-dir", (dir / "data").string()};
+    auto serve = std::make_unique<ServeProcess>(plugins, args);
+    auto http = std::make_unique<HttpClient>(serve->url());
 
     // Which invoices Chorus Pro will reject (sent to a buyer it does not know).
     std::set<std::string> rejected;
@@ -85,11 +105,16 @@ TEST_CASE("chorus lifecycle: 200 invoices, 5 requests a second, faults on the wa
         const auto number = "FA-2026-" + std::to_string(1000 + i);
         const auto file = sample_ubl(number, rejected.count(number) ? "21999999900018" : ce::kBuyerSiret);
         const auto body = R"({"connector":"chorus","action":"submit_invoice","idempotency_key":")" + number +
-                          R"(","input":)" + submit_input(number, file) + "}";
-        const auto r = http.post("/api/v1/jobs", kToken, body);
+                          R"(","callback_url":")" + erp.base_url() + R"(/hooks/relais","input":)" +
+                          submit_input(number, file) + "}";
+        const auto r = http->post("/api/v1/jobs", kToken, body);
         REQUIRE(r.status == 202);
         jobs[number] = r.json()->getValue<int64_t>("id");
     }
+    // A synchronous call of the job-only action is refused.
+    CHECK(http->post("/api/v1/connectors/chorus/actions/submit_invoice", kToken,
+                     submit_input("FA-2026-9999", sample_ubl("FA-2026-9999")))
+              .status == 409);
 
     // Faults in the middle of the run: the gateway stops accepting the token; a deposit is
     // lost before Chorus Pro takes it, another after it did.
@@ -99,64 +124,95 @@ TEST_CASE("chorus lifecycle: 200 invoices, 5 requests a second, faults on the wa
     REQUIRE(eventually([&] { return chorus.deposits() >= 80; }, 120s));
     chorus.lose_deposit_answers(1);
 
+    // The host killed while jobs wait and while steps run, then started again on its data.
+    REQUIRE(eventually([&] { return chorus.deposits() >= 120; }, 120s));
+    http.reset();
+    serve->signal(SIGKILL);
+    serve->wait_exit();
+    serve = std::make_unique<ServeProcess>(plugins, args);
+    http = std::make_unique<HttpClient>(serve->url());
+
     // Synchronous calls share the quota with the jobs.
+    const auto url = serve->url();
     auto lookups = std::async(std::launch::async, [&] {
-        HttpClient sync(serve.url());
-        int ok = 0;
+        HttpClient sync(url);
+        std::string answers;
         for (int i = 0; i < 10; ++i) {
             const auto r = sync.post("/api/v1/connectors/chorus/actions/find_structure", kToken,
                                      std::string(R"({"siret":")") + ce::kBuyerSiret + "\"}");
-            ok += r.status == 200;
+            if (r.status != 200) answers += std::to_string(r.status) + " " + r.body.substr(0, 300) + "\n";
         }
-        return ok;
+        return answers;
     });
 
-    // Every submission final: the submit jobs succeed, then their tracking ends.
-    std::map<std::string, Poco::JSON::Object::Ptr> final;
-    const bool all_final = eventually(
+    // Every job ended: succeeded with the outcome, or dead with Chorus Pro's reason.
+    std::map<std::string, Poco::JSON::Object::Ptr> ended;
+    const bool all_ended = eventually(
         [&] {
             for (const auto &[number, id] : jobs) {
-                if (final.count(number)) continue;
-                const auto job = http.get("/api/v1/jobs/" + std::to_string(id), kToken).json();
-                if (job->getValue<std::string>("state") != "succeeded") continue;
-                const auto key = job->getObject("result")->getValue<std::string>("submission_key");
-                const auto r = http.post("/api/v1/connectors/chorus/actions/submission_status", kToken,
-                                         R"({"submission_key":")" + key + "\"}");
-                if (r.status != 200) continue;
-                const auto status = r.json()->getObject("result");
-                if (status->getValue<bool>("final")) final[number] = status;
+                if (ended.count(number)) continue;
+                const auto job = http->get("/api/v1/jobs/" + std::to_string(id), kToken).json();
+                const auto state = job->getValue<std::string>("state");
+                if (state == "succeeded" || state == "dead") ended[number] = job;
             }
-            return final.size() == jobs.size();
+            return ended.size() == jobs.size();
         },
         420s, 1000ms);
     const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    INFO(serve.transcript().substr(0, 4000));
-    REQUIRE(all_final);
-    CHECK(lookups.get() == 10);
+    INFO(serve->transcript().substr(0, 4000));
+    REQUIRE(all_ended);
+    CHECK(lookups.get() == "");  // every synchronous lookup answered
 
-    // Final states: integrated, or rejected with the reason on a dead tracking job.
     int integrated = 0;
-    for (const auto &[number, status] : final) {
-        const auto state = status->getValue<std::string>("state");
+    for (const auto &[number, job] : ended) {
+        const auto state = job->getValue<std::string>("state");
         INFO(number << " " << state);
         if (rejected.count(number)) {
-            CHECK(state == "rejected");
+            REQUIRE(state == "dead");
+            const auto error = job->getObject("last_error");
+            CHECK(error->getValue<std::string>("class") == "permanent");
+            CHECK_THAT(error->getValue<std::string>("message"),
+                       Catch::Contains("IN_REJETE") && Catch::Contains("destinataire"));
         } else {
-            CHECK(state == "integrated");
-            REQUIRE(status->getArray("invoices"));
-            CHECK(status->getArray("invoices")->size() == 1);
-            integrated += state == "integrated";
+            REQUIRE(state == "succeeded");
+            const auto result = job->getObject("result");
+            CHECK(result->getValue<std::string>("state") == "integrated");
+            REQUIRE(result->getArray("invoices"));
+            CHECK(result->getArray("invoices")->size() == 1);
+            integrated += result->getValue<std::string>("state") == "integrated";
         }
     }
     CHECK(integrated == 200 - static_cast<int>(rejected.size()));
-    const auto dead = http.get("/api/v1/jobs?state=dead&connector=chorus&limit=100", kToken).json()->getArray("jobs");
-    CHECK(dead->size() == rejected.size());
-    for (std::size_t i = 0; i < dead->size(); ++i) {
-        const auto message = dead->getObject(i)->getObject("last_error")->getValue<std::string>("message");
-        CHECK_THAT(message, Catch::Contains("IN_REJETE") && Catch::Contains("destinataire"));
+    // One job per invoice: no tracking jobs beside them (the periodic status follow-up aside).
+    const auto listed = http->get("/api/v1/jobs?connector=chorus&limit=500", kToken).json()->getArray("jobs");
+    std::map<std::string, int> per_action;
+    for (std::size_t i = 0; i < listed->size(); ++i) ++per_action[listed->getObject(i)->getValue<std::string>("action")];
+    CHECK(per_action["submit_invoice"] == 200);
+    CHECK(per_action.count("track_submission") == 0);
+
+    // The ERP heard of each job at its end, with its final state, never of a job still waiting
+    // (a callback being delivered at the kill may come twice).
+    REQUIRE(eventually(
+        [&] {
+            std::lock_guard lock(callbacks_mutex);
+            return callbacks.size() == jobs.size();
+        },
+        60s));
+    {
+        std::lock_guard lock(callbacks_mutex);
+        int repeated = 0;
+        for (const auto &[number, id] : jobs) {
+            const auto &states = callbacks[id];
+            REQUIRE_FALSE(states.empty());
+            for (const auto &state : states) CHECK(state == ended[number]->getValue<std::string>("state"));
+            repeated += states.size() > 1;
+        }
+        CHECK(repeated <= 8);  // at most the callbacks in flight at the kill
     }
 
-    // Exactly once per file, except the three IN_INCIDENTE fluxes, deposited a second time.
+    // Exactly once per file, except the three IN_INCIDENTE fluxes, deposited a second time,
+    // and a rejected invoice whose deposit the kill interrupted (Chorus Pro lists only
+    // integrated invoices, so a rejected flux cannot be found again: its file is sent once more).
     const auto per_file = chorus.deposits_by_file();
     CHECK(per_file.size() == 200);
     int twice = 0;
@@ -164,8 +220,9 @@ TEST_CASE("chorus lifecycle: 200 invoices, 5 requests a second, faults on the wa
         CHECK(n <= 2);
         twice += n == 2;
     }
-    CHECK(twice == 3);
-    CHECK(chorus.deposits() == 203);
+    CHECK(twice >= 3);
+    CHECK(twice <= 3 + 4);  // 4: the steps running at the kill
+    CHECK(chorus.deposits() == 200 + static_cast<std::size_t>(twice));
 
     // The quota held, on the gateway's own count.
     CHECK(chorus.server().max_requests_in_one_second("/cpro") <= 5);
