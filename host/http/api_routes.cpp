@@ -4,6 +4,7 @@
 #include "plugins/error_class.hpp"
 #include "runtime/job_runtime.hpp"
 #include "observability/metrics.hpp"
+#include "observability/job_gauges.hpp"
 #include "http/api_error.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -270,7 +271,10 @@ ApiRouter make_api_router(ApiContext ctx) {
         return ApiResponse::json(ready ? 200 : 503, o);
     });
     router.add("GET", "/metrics", Scope::any, [ctx](const ApiRequest &) {
-        return text(200, ctx.metrics.render_prometheus(), "text/plain; version=0.0.4; charset=utf-8");
+        std::vector<std::string> names;
+        for (const auto &c : ctx.connectors.connectors()) names.push_back(c->name());
+        const auto jobs = read_job_gauges(ctx.jobs.store(), std::move(names), SystemClock().now_ms());
+        return text(200, ctx.metrics.render_prometheus(&jobs), "text/plain; version=0.0.4; charset=utf-8");
     });
     router.add("GET", "/api/v1/openapi.json", Scope::any,
                [](const ApiRequest &) { return text(200, openapi_document(), "application/json"); });

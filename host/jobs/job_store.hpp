@@ -139,6 +139,8 @@ public:
 
     // How many jobs are in `state` (of one connector, or of all), for metrics and readiness.
     virtual int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) = 0;
+    // How many jobs claim() could take at `now` (of one connector, or of all): the queue's depth.
+    virtual int64_t count_runnable(int64_t now, const std::optional<std::string> &connector = std::nullopt) = 0;
 
     // --- per-connector daily quotas -----------------------------------------------------------
 

@@ -596,6 +596,18 @@ int64_t SqliteJobStore::count(JobState state, const std::optional<std::string> &
     return q.int64(0);
 }
 
+int64_t SqliteJobStore::count_runnable(int64_t now, const std::optional<std::string> &connector) {
+    std::lock_guard lock(mutex_);
+    // The jobs claim() picks from, whatever their connector's policy.
+    auto q = db_->query("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'failed_retrying', 'waiting') "
+                        "AND run_at <= ?1 AND (deadline_at IS NULL OR deadline_at > ?1) "
+                        "AND (?2 IS NULL OR connector = ?2)");
+    q.bind(1, now);
+    q.bind(2, connector);
+    q.step();
+    return q.int64(0);
+}
+
 // --- per-connector daily quotas -------------------------------------------------------------
 
 int64_t SqliteJobStore::add_daily_usage(const std::string &connector, const std::string &day, int64_t n) {

@@ -70,6 +70,7 @@ public:
     std::optional<Job> find(const std::string &connector, const std::string &idempotency_key) override;
     Page list(const ListFilter &filter) override;
     int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) override;
+    int64_t count_runnable(int64_t now, const std::optional<std::string> &connector = std::nullopt) override;
 
     int64_t add_daily_usage(const std::string &connector, const std::string &day, int64_t n) override;
     int64_t daily_usage(const std::string &connector, const std::string &day) override;

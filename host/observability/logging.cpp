@@ -123,6 +123,8 @@ private:
         line.set("ts", timestamp_of(msg));
         line.set("level", std::string(label_of(msg.getPriority()).json));
         line.set("logger", valid_utf8(msg.getSource()));
+        // A line about one call (relais_host_services.call_log) names it in a field of its own.
+        if (msg.has(kCallField)) line.set("call", valid_utf8(msg.get(kCallField)));
         line.set("message", valid_utf8(msg.getText()));
         line.set("thread", static_cast<Poco::Int64>(os_thread_id()));
         std::ostringstream out;
@@ -228,7 +230,9 @@ void RedactingChannel::log(const Poco::Message &msg) {
         next_->log(msg);
         return;
     }
-    next_->log(Poco::Message(msg, redactor_->apply(msg.getText())));
+    Poco::Message redacted(msg, redactor_->apply(msg.getText()));  // keeps the properties
+    if (redacted.has(kCallField)) redacted.set(kCallField, redactor_->apply(redacted.get(kCallField)));
+    next_->log(redacted);
 }
 
 void RedactingChannel::open() {

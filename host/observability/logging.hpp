@@ -15,6 +15,9 @@
 
 namespace relais::host {
 
+// The Poco::Message property holding the id of the call a line is about (see call_log).
+inline constexpr const char *kCallField = "call";
+
 struct LogSettings {
     std::string format = "text";                  // "text" or "json" (one JSON object per line)
     std::string level = "information";            // of every logger not named in `levels`
@@ -32,7 +35,9 @@ Poco::Message::Priority parse_log_level(const std::string &name);
 // JSON:  {"ts":"2026-11-22T14:03:07.123Z","level":"info","logger":"relais.plugin.chorus",
 //         "message":"message","thread":4242}                                 (on one line)
 // Times are UTC; "thread" is the OS thread id (as in ps -L and journald). A message's line
-// breaks are written as \n and \r in text format, so that a message stays one line.
+// breaks are written as \n and \r in text format, so that a message stays one line. A message
+// about one call carries its id in the property kCallField; its text starts with
+// "[<call id>] " in both formats, and its JSON line has "call":"<call id>" after "logger".
 //
 // Every logger gets `settings.level`, then each name in `settings.levels` (and the loggers
 // below it) its own; a named logger is created now if need be, so that one a plugin creates

@@ -7,65 +7,36 @@
 namespace relais::host {
 namespace {
 
-// The `le` labels of kDurationBuckets, written as the Go client writes them.
-constexpr std::array<std::string_view, Metrics::kDurationBuckets.size() + 1> kBucketLabels = {
-    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "+Inf"};
-
 std::size_t bucket_of(std::uint64_t ns) {
     for (std::size_t i = 0; i < Metrics::kDurationBuckets.size(); ++i)
         if (ns <= static_cast<std::uint64_t>(Metrics::kDurationBuckets[i].count())) return i;  // le: "less or equal"
     return Metrics::kDurationBuckets.size();
 }
 
-// A label value, as the format wants it between double quotes.
-std::string escaped(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (char c : value) {
-        if (c == '\\')
-            out += "\\\\";
-        else if (c == '"')
-            out += "\\\"";
-        else if (c == '\n')
-            out += "\\n";
-        else
-            out += c;
-    }
-    return out;
+std::uint64_t ns_of(std::chrono::nanoseconds duration) {
+    return static_cast<std::uint64_t>(std::max<std::chrono::nanoseconds::rep>(duration.count(), 0));
 }
 
-// Nanoseconds as decimal seconds, exactly and without trailing zeros ("1.5", "0.000000001"):
-// the sum is kept as an integer so that it neither drifts nor depends on float printing.
-std::string seconds_of(std::uint64_t ns) {
-    std::string text = std::to_string(ns / 1'000'000'000);
-    if (const auto fraction = ns % 1'000'000'000; fraction != 0) {
-        std::string digits = std::to_string(fraction);
-        digits.insert(0, 9 - digits.size(), '0');
-        digits.erase(digits.find_last_not_of('0') + 1);
-        text += '.';
-        text += digits;
-    }
-    return text;
-}
-
-void family(std::string &out, std::string_view name, std::string_view type, std::string_view help) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-}
-
-void sample(std::string &out, std::string_view name, const std::string &labels, const std::string &value) {
-    out.append(name);
-    if (!labels.empty()) out.append("{").append(labels).append("}");
-    out.append(" ").append(value).append("\n");
-}
+constexpr std::array<std::string_view, 3> kCallbackOutcomes = {"delivered", "failed", "given_up"};
 
 }  // namespace
 
 Metrics::Metrics(std::string version) : version_(std::move(version)) {}
 
+template <class Map, class Key, class Made>
+typename Map::mapped_type &Metrics::entry(Map &map, const Key &key, Made &&make_key) {
+    {
+        std::shared_lock lock(mutex_);
+        if (const auto it = map.find(key); it != map.end()) return it->second;
+    }
+    // Entries are never removed and their values are atomic: the reference stays good unlocked.
+    std::unique_lock lock(mutex_);
+    return map.try_emplace(make_key()).first->second;
+}
+
 void Metrics::record_call(const std::string &connector, const std::string &action, std::string_view error_class,
                           std::chrono::nanoseconds duration) {
-    const auto ns = static_cast<std::uint64_t>(std::max<std::chrono::nanoseconds::rep>(duration.count(), 0));
+    const auto ns = ns_of(duration);
     const auto bucket = bucket_of(ns);
     const auto count = [&](Counter &call, Histogram &timing) {
         call.value.fetch_add(1, std::memory_order_relaxed);
@@ -87,92 +58,161 @@ void Metrics::record_call(const std::string &connector, const std::string &actio
 }
 
 void Metrics::record_http(const std::string &route, const std::string &method, int status) {
-    {
-        std::shared_lock lock(mutex_);
-        if (const auto it = http_.find(std::tie(route, method, status)); it != http_.end()) {
-            it->second.value.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-    }
-    std::unique_lock lock(mutex_);
-    http_.try_emplace(std::make_tuple(route, method, status)).first->second.value.fetch_add(1, std::memory_order_relaxed);
+    entry(http_, std::tie(route, method, status), [&] { return std::make_tuple(route, method, status); })
+        .value.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::record_quota_wait(const std::string &connector, const std::string &scope,
+                                std::chrono::nanoseconds waited) {
+    auto &waits = entry(quota_waits_, std::tie(connector, scope), [&] { return std::make_tuple(connector, scope); });
+    waits.count.fetch_add(1, std::memory_order_relaxed);
+    waits.ns.fetch_add(ns_of(waited), std::memory_order_relaxed);
+}
+
+void Metrics::record_callback(CallbackOutcome outcome) {
+    const auto index = static_cast<std::size_t>(outcome);
+    if (index >= callbacks_.size()) return;
+    callbacks_[index].value.fetch_add(1, std::memory_order_relaxed);
+    callbacks_used_.store(true, std::memory_order_relaxed);
+}
+
+void Metrics::record_webhook(const std::string &connector, const std::string &hook, int status) {
+    entry(webhooks_, std::tie(connector, hook, status), [&] { return std::make_tuple(connector, hook, status); })
+        .value.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::record_event(const std::string &connector) {
-    {
-        std::shared_lock lock(mutex_);
-        if (const auto it = events_.find(connector); it != events_.end()) {
-            it->second.value.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-    }
-    std::unique_lock lock(mutex_);
-    events_.try_emplace(connector).first->second.value.fetch_add(1, std::memory_order_relaxed);
+    entry(events_, connector, [&] { return connector; }).value.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::record_event_delivery(const std::string &endpoint, std::string_view outcome) {
-    {
-        std::shared_lock lock(mutex_);
-        if (const auto it = deliveries_.find(std::tie(endpoint, outcome)); it != deliveries_.end()) {
-            it->second.value.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-    }
-    std::unique_lock lock(mutex_);
-    deliveries_.try_emplace(std::make_tuple(endpoint, std::string(outcome)))
-        .first->second.value.fetch_add(1, std::memory_order_relaxed);
+    entry(deliveries_, std::tie(endpoint, outcome), [&] { return std::make_tuple(endpoint, std::string(outcome)); })
+        .value.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Metrics::render_prometheus() const {
-    std::string out;
-    std::shared_lock lock(mutex_);
+std::string Metrics::render_prometheus(const JobGauges *jobs) const {
+    FamilyTexts families;
+    const auto counter_of = [](const Counter &c) { return std::to_string(c.value.load(std::memory_order_relaxed)); };
+    {
+        std::shared_lock lock(mutex_);
 
-    family(out, "relais_build_info", "gauge", "The version of the Relais host; the value is always 1.");
-    sample(out, "relais_build_info", "version=\"" + escaped(version_) + "\"", "1");
+        auto &build = families["relais_build_info"];
+        family(build, "relais_build_info", "gauge", "The version of the Relais host; the value is always 1.");
+        sample(build, "relais_build_info", "version=\"" + escaped(version_) + "\"", "1");
 
-    family(out, "relais_call_duration_seconds", "histogram", "Duration of connector calls, by connector and action.");
-    for (const auto &[key, timing] : durations_) {
-        const auto labels = "connector=\"" + escaped(std::get<0>(key)) + "\",action=\"" + escaped(std::get<1>(key)) + "\"";
-        // _count is the +Inf bucket, read once: the two cannot disagree while calls are recorded.
-        std::uint64_t cumulative = 0;
-        for (std::size_t i = 0; i < timing.counts.size(); ++i) {
-            cumulative += timing.counts[i].load(std::memory_order_relaxed);
-            sample(out, "relais_call_duration_seconds_bucket", labels + ",le=\"" + std::string(kBucketLabels[i]) + "\"",
-                   std::to_string(cumulative));
+        auto &timings = families["relais_call_duration_seconds"];
+        family(timings, "relais_call_duration_seconds", "histogram",
+               "Duration of connector calls, by connector and action.");
+        for (const auto &[key, timing] : durations_) {
+            const auto labels =
+                "connector=\"" + escaped(std::get<0>(key)) + "\",action=\"" + escaped(std::get<1>(key)) + "\"";
+            // _count is the +Inf bucket, read once: the two cannot disagree while calls are recorded.
+            std::uint64_t cumulative = 0;
+            for (std::size_t i = 0; i < timing.counts.size(); ++i) {
+                cumulative += timing.counts[i].load(std::memory_order_relaxed);
+                sample(timings, "relais_call_duration_seconds_bucket",
+                       labels + ",le=\"" + std::string(kBucketLabels[i]) + "\"", std::to_string(cumulative));
+            }
+            sample(timings, "relais_call_duration_seconds_sum", labels,
+                   seconds_of(timing.sum_ns.load(std::memory_order_relaxed)));
+            sample(timings, "relais_call_duration_seconds_count", labels, std::to_string(cumulative));
         }
-        sample(out, "relais_call_duration_seconds_sum", labels, seconds_of(timing.sum_ns.load(std::memory_order_relaxed)));
-        sample(out, "relais_call_duration_seconds_count", labels, std::to_string(cumulative));
+
+        auto &calls = families["relais_calls_total"];
+        family(calls, "relais_calls_total", "counter",
+               "Connector calls, by connector, action and outcome (ok or the error class).");
+        for (const auto &[key, counter] : calls_)
+            sample(calls, "relais_calls_total",
+                   "connector=\"" + escaped(std::get<0>(key)) + "\",action=\"" + escaped(std::get<1>(key)) +
+                       "\",class=\"" + escaped(std::get<2>(key)) + "\"",
+                   counter_of(counter));
+
+        auto &http = families["relais_http_requests_total"];
+        family(http, "relais_http_requests_total", "counter", "HTTP API requests, by route template, method and status.");
+        for (const auto &[key, counter] : http_)
+            sample(http, "relais_http_requests_total",
+                   "route=\"" + escaped(std::get<0>(key)) + "\",method=\"" + escaped(std::get<1>(key)) +
+                       "\",status=\"" + std::to_string(std::get<2>(key)) + "\"",
+                   counter_of(counter));
+
+        // Business events: there when the host keeps them (a job store), or once counted.
+        if (jobs || !events_.empty()) {
+            auto &emitted = families["relais_events_total"];
+            family(emitted, "relais_events_total", "counter",
+                   "Business events emitted, by connector (duplicates not counted).");
+            for (const auto &[connector, counter] : events_)
+                sample(emitted, "relais_events_total", "connector=\"" + escaped(connector) + "\"", counter_of(counter));
+        }
+        if (jobs || !deliveries_.empty()) {
+            auto &pushed = families["relais_event_deliveries_total"];
+            family(pushed, "relais_event_deliveries_total", "counter",
+                   "Attempts at pushing business events to endpoints, by endpoint and outcome (delivered, retrying, "
+                   "failed).");
+            for (const auto &[key, counter] : deliveries_)
+                sample(pushed, "relais_event_deliveries_total",
+                       "endpoint=\"" + escaped(std::get<0>(key)) + "\",outcome=\"" + escaped(std::get<1>(key)) + "\"",
+                       counter_of(counter));
+        }
+
+        auto &up = families["relais_up"];
+        family(up, "relais_up", "gauge", "1 while the Relais host is running.");
+        sample(up, "relais_up", {}, "1");
+
+        if (jobs || !quota_waits_.empty()) {
+            auto &waits = families["relais_quota_waits_total"];
+            auto &seconds = families["relais_quota_wait_seconds_total"];
+            family(waits, "relais_quota_waits_total", "counter",
+                   "Times a job or call waited for its connector's quota, by connector and quota scope.");
+            family(seconds, "relais_quota_wait_seconds_total", "counter",
+                   "Time jobs and calls spent waiting for quota, by connector and quota scope.");
+            for (const auto &[key, w] : quota_waits_) {
+                const auto labels =
+                    "connector=\"" + escaped(std::get<0>(key)) + "\",scope=\"" + escaped(std::get<1>(key)) + "\"";
+                sample(waits, "relais_quota_waits_total", labels, std::to_string(w.count.load(std::memory_order_relaxed)));
+                sample(seconds, "relais_quota_wait_seconds_total", labels, seconds_of(w.ns.load(std::memory_order_relaxed)));
+            }
+        }
+
+        if (jobs || !webhooks_.empty()) {
+            auto &hooks = families["relais_webhook_requests_total"];
+            family(hooks, "relais_webhook_requests_total", "counter",
+                   "Requests to the connectors' webhooks, by connector, webhook and HTTP status.");
+            for (const auto &[key, counter] : webhooks_)
+                sample(hooks, "relais_webhook_requests_total",
+                       "connector=\"" + escaped(std::get<0>(key)) + "\",hook=\"" + escaped(std::get<1>(key)) +
+                           "\",status=\"" + std::to_string(std::get<2>(key)) + "\"",
+                       counter_of(counter));
+        }
     }
 
-    family(out, "relais_calls_total", "counter",
-           "Connector calls, by connector, action and outcome (ok or the error class).");
-    for (const auto &[key, counter] : calls_)
-        sample(out, "relais_calls_total",
-               "connector=\"" + escaped(std::get<0>(key)) + "\",action=\"" + escaped(std::get<1>(key)) + "\",class=\"" +
-                   escaped(std::get<2>(key)) + "\"",
-               std::to_string(counter.value.load(std::memory_order_relaxed)));
+    if (jobs || callbacks_used_.load(std::memory_order_relaxed)) {
+        auto &out = families["relais_callbacks_total"];
+        family(out, "relais_callbacks_total", "counter",
+               "Job callback deliveries, by outcome: delivered, failed (another attempt follows, or a progress "
+               "callback) or given_up.");
+        for (std::size_t i = 0; i < callbacks_.size(); ++i)
+            sample(out, "relais_callbacks_total", "outcome=\"" + std::string(kCallbackOutcomes[i]) + "\"",
+                   counter_of(callbacks_[i]));
+    }
 
-    family(out, "relais_event_deliveries_total", "counter",
-           "Attempts at pushing business events to endpoints, by endpoint and outcome (delivered, retrying, failed).");
-    for (const auto &[key, counter] : deliveries_)
-        sample(out, "relais_event_deliveries_total",
-               "endpoint=\"" + escaped(std::get<0>(key)) + "\",outcome=\"" + escaped(std::get<1>(key)) + "\"",
-               std::to_string(counter.value.load(std::memory_order_relaxed)));
+    if (jobs) {
+        auto &by_state = families["relais_jobs"];
+        family(by_state, "relais_jobs", "gauge", "Jobs in the store, by connector and state.");
+        for (const auto &c : jobs->by_state)
+            sample(by_state, "relais_jobs", "connector=\"" + escaped(c.connector) + "\",state=\"" + escaped(c.state) + "\"",
+                   std::to_string(c.jobs));
+        auto &runnable = families["relais_jobs_runnable"];
+        family(runnable, "relais_jobs_runnable", "gauge",
+               "Jobs that could start now (queued, failed_retrying or waiting, due, deadline ahead): the queue's "
+               "depth, by connector.");
+        for (const auto &[connector, count] : jobs->runnable)
+            sample(runnable, "relais_jobs_runnable", "connector=\"" + escaped(connector) + "\"", std::to_string(count));
+    }
 
-    family(out, "relais_events_total", "counter", "Business events emitted, by connector (duplicates not counted).");
-    for (const auto &[connector, counter] : events_)
-        sample(out, "relais_events_total", "connector=\"" + escaped(connector) + "\"",
-               std::to_string(counter.value.load(std::memory_order_relaxed)));
+    plugins_.render(families);
 
-    family(out, "relais_http_requests_total", "counter", "HTTP API requests, by route template, method and status.");
-    for (const auto &[key, counter] : http_)
-        sample(out, "relais_http_requests_total",
-               "route=\"" + escaped(std::get<0>(key)) + "\",method=\"" + escaped(std::get<1>(key)) + "\",status=\"" +
-                   std::to_string(std::get<2>(key)) + "\"",
-               std::to_string(counter.value.load(std::memory_order_relaxed)));
-
-    family(out, "relais_up", "gauge", "1 while the Relais host is running.");
-    sample(out, "relais_up", {}, "1");
+    std::string out;
+    for (const auto &[name, text] : families) out += text;
     return out;
 }
 

@@ -13,6 +13,7 @@ class Logger;
 
 namespace relais::host {
 class PluginBackend;
+class Metrics;
 }
 
 // Defined by the host; opaque to plugins.
@@ -20,6 +21,7 @@ struct relais_host_ctx {
     std::string plugin_name;
     Poco::Logger *logger = nullptr;                  // "relais.plugin.<name>"
     relais::host::PluginBackend *backend = nullptr;  // null in the standalone CLI
+    relais::host::Metrics *metrics = nullptr;        // metric_add/metric_observe; null: they record nothing
 };
 
 namespace relais::host {

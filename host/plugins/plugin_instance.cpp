@@ -42,12 +42,14 @@ struct OutputCollector {
 
 }  // namespace
 
-PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend)
-    : library_(std::move(library)), host_ctx_(make_host_ctx(library_->descriptor().name, backend)) {}
+PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend, Metrics *metrics)
+    : library_(std::move(library)), host_ctx_(make_host_ctx(library_->descriptor().name, backend)) {
+    host_ctx_->metrics = metrics;
+}
 
 std::shared_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const PluginLibrary> library,
-                                                       PluginBackend *backend) {
-    std::shared_ptr<PluginInstance> self(new PluginInstance(std::move(library), backend));
+                                                       PluginBackend *backend, Metrics *metrics) {
+    std::shared_ptr<PluginInstance> self(new PluginInstance(std::move(library), backend, metrics));
     OutputCollector out;
     const auto &api = self->library_->api();
     auto result = out.run([&](const relais_output *o) {

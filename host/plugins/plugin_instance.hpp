@@ -15,13 +15,15 @@ struct relais_call_ctx;
 namespace relais::host {
 
 class PluginBackend;
+class Metrics;
 
 class PluginInstance {
 public:
     // Runs the plugin's init. Throws LoadError when init fails. `backend` (may be null) serves
-    // the plugin's jobs and state; it must outlive the instance.
+    // the plugin's jobs and state, `metrics` (may be null) keeps its metrics; both must outlive
+    // the instance.
     static std::shared_ptr<PluginInstance> create(std::shared_ptr<const PluginLibrary> library,
-                                                  PluginBackend *backend = nullptr);
+                                                  PluginBackend *backend = nullptr, Metrics *metrics = nullptr);
     ~PluginInstance();
 
     PluginInstance(const PluginInstance &) = delete;
@@ -37,7 +39,7 @@ public:
                        relais_call_ctx *call = nullptr);
 
 private:
-    PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend);
+    PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend, Metrics *metrics);
 
     std::shared_ptr<const PluginLibrary> library_;
     std::unique_ptr<relais_host_ctx> host_ctx_;

@@ -81,7 +81,7 @@ PluginRegistry PluginRegistry::scan(const fs::path &directory, const ScanOptions
                 continue;
             }
             // init before replacing, so a newer library that fails init leaves the older one in place
-            auto instance = reused ? reused->instance : PluginInstance::create(library, options.backend);
+            auto instance = reused ? reused->instance : PluginInstance::create(library, options.backend, options.metrics);
             if (existing != registry.plugins_.end()) {
                 const auto &old = *existing->second.lib;
                 registry.refusals_.push_back({old.path().filename().string(),

@@ -32,6 +32,8 @@ struct ScanOptions {
     std::function<const LoadedPlugin *(const PluginManifest &)> reuse;
     // Serves the plugins' jobs and state (see PluginInstance::create); null: none.
     PluginBackend *backend = nullptr;
+    // Keeps the plugins' metrics (metric_add/metric_observe); null: they record nothing.
+    Metrics *metrics = nullptr;
 };
 
 class PluginRegistry {

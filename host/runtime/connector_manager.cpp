@@ -143,6 +143,7 @@ ReloadReport ConnectorManager::rescan(bool first) {
     ScanOptions scan_options;
     scan_options.shadow_dir = options_.shadow_dir;
     scan_options.backend = options_.backend;
+    scan_options.metrics = options_.metrics;
     scan_options.reuse = [&current](const PluginManifest &m) -> const LoadedPlugin * {
         const auto it = current.find(m.name);
         if (it == current.end()) return nullptr;
