@@ -3,7 +3,8 @@
 // track_submission jobs they left pending, with the submission records in plugin state as
 // that version wrote them. The new `relais serve` migrates the store, runs the pending
 // tracking jobs, and every invoice reaches its final state without a second deposit (but for
-// the flux Chorus Pro did not process) and without new tracking jobs.
+// the flux Chorus Pro did not process) and without new tracking jobs; the integrated ones are
+// then followed to payment, each status change one event on /api/v1/events.
 #include "chorus_harness.hpp"
 
 #include "http_client.hpp"
@@ -168,6 +169,8 @@ TEST_CASE("chorus upgrade: tracking jobs left pending by the previous version fo
     options.server.tls = ca.server_files();
     options.per_second = 0;
     options.processing_delay = 1500ms;
+    // Available to the buyer once the tracking jobs are surely done, then paid.
+    options.invoice_plan = ce::plan_paid(15s, 5s);
     ce::ChorusEmulator chorus(options);
     chorus.start();
 
@@ -287,4 +290,42 @@ TEST_CASE("chorus upgrade: tracking jobs left pending by the previous version fo
     // Deposited once each, but the flux Chorus Pro did not process.
     const auto per_file = chorus.deposits_by_file();
     for (const auto &number : numbers) CHECK(per_file.at(sha_of[number]) == (number == incident ? 2 : 1));
+
+    // The status follow-up (its periodic task runs hourly; called here as the ERP could).
+    std::map<std::string, std::vector<std::string>> statuses;  // invoice number -> new statuses, in order
+    const auto read_events = [&] {
+        statuses.clear();
+        const auto page = http.get("/api/v1/events?type=invoice.status_changed&limit=100", kToken);
+        REQUIRE(page.status == 200);
+        const auto list = page.json()->getArray("events");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const auto e = list->getObject(i);
+            statuses[e->getValue<std::string>("subject")].push_back(
+                e->getObject("data")->getValue<std::string>("new_status"));
+        }
+    };
+    const bool all_paid = eventually(
+        [&] {
+            const auto r = http.post("/api/v1/connectors/chorus/actions/follow_invoices", kToken, "{}");
+            if (r.status != 200) return false;
+            read_events();
+            int paid = 0;
+            for (const auto &[number, list] : statuses) paid += list.back() == "MISE_EN_PAIEMENT";
+            return paid == 4;
+        },
+        60s);
+    REQUIRE(all_paid);
+    for (const auto &[number, list] : statuses) {
+        INFO(number);
+        CHECK(number != rejected);
+        CHECK(list == std::vector<std::string>{"MISE_A_DISPOSITION", "MISE_EN_PAIEMENT"});
+    }
+    // Nothing left to follow, nothing emitted twice.
+    const auto last = http.post("/api/v1/connectors/chorus/actions/follow_invoices", kToken, "{}");
+    REQUIRE(last.status == 200);
+    CHECK(last.json()->getObject("result")->getValue<int64_t>("open") == 0);
+    read_events();
+    std::size_t total = 0;
+    for (const auto &[number, list] : statuses) total += list.size();
+    CHECK(total == 8);
 }
