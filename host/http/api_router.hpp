@@ -7,9 +7,11 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace relais::host::http {
@@ -22,6 +24,12 @@ struct ApiRequest {
     std::map<std::string, std::string> query;
     std::string body;
     const ApiToken *token = nullptr;
+    // Filled for webhook routes (BodyKind::webhook) only: what a plugin checks to authenticate
+    // the request, and the body, read on demand with the hook's own limit (413 beyond it).
+    std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
+    std::string raw_query;
+    std::string remote_address;
+    std::function<std::string(std::uint64_t limit)> read_body;
 };
 
 struct ApiResponse {

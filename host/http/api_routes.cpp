@@ -320,6 +320,7 @@ ApiRouter make_api_router(ApiContext ctx) {
                [ctx](const ApiRequest &req) mutable { return run_action(ctx, req); });
     add_job_routes(router, ctx);
     add_event_routes(router, ctx);
+    add_hook_routes(router, ctx);
     router.add("POST", "/api/v1/plugins/reload", Scope::admin, [ctx](const ApiRequest &) {
         const auto report = ctx.connectors.reload();
         Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -30,6 +30,9 @@ void add_job_routes(ApiRouter &router, ApiContext context);
 // The /api/v1/events endpoints (event_routes.cpp).
 void add_event_routes(ApiRouter &router, ApiContext context);
 
+// The /api/v1/hooks endpoints (hook_routes.cpp): plugins' webhooks, without the bearer token.
+void add_hook_routes(ApiRouter &router, ApiContext context);
+
 // Every route of the API, as documented in openapi.json (a test holds the two together).
 ApiRouter make_api_router(ApiContext context);
 

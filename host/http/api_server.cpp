@@ -55,6 +55,24 @@ std::string read_body(Poco::Net::HTTPServerRequest &request, const BodyLimits &l
     return body;
 }
 
+// A webhook's body, up to its hook's limit.
+std::string read_limited(Poco::Net::HTTPServerRequest &request, std::uint64_t limit) {
+    const auto too_large = [limit] {
+        return ApiError(413, "payload_too_large", "this webhook accepts at most " + std::to_string(limit) + " bytes");
+    };
+    const auto announced = request.getContentLength64();
+    if (announced != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH && static_cast<uint64_t>(announced) > limit)
+        throw too_large();
+    std::string body;
+    char buffer[16384];
+    auto &in = request.stream();
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        body.append(buffer, static_cast<size_t>(in.gcount()));
+        if (body.size() > limit) throw too_large();
+    }
+    return body;
+}
+
 void check_content_type(const Poco::Net::HTTPServerRequest &request, const std::string &body) {
     if (body.empty()) return;
     auto type = Poco::toLower(request.getContentType());
@@ -138,6 +156,17 @@ private:
             if (!Authenticator::allows(*api.token, route.scope))
                 throw ApiError(403, "forbidden", "token '" + api.token->name + "' lacks the " +
                                                      (route.scope == Scope::admin ? "admin" : "client") + " scope");
+        }
+        if (route.body == BodyKind::webhook) {
+            for (const auto &[name, value] : request) api.headers.emplace_back(Poco::toLower(name), value);
+            api.raw_query = uri.getRawQuery();
+            api.remote_address = request.clientAddress().host().toString();
+            api.read_body = [this, &request](std::uint64_t limit) {
+                auto body = read_limited(request, limit);
+                body_read_ = true;
+                return body;
+            };
+            return route.handler(api);
         }
         api.body = read_body(request, *server_.settings_.body_limits, route.body);
         body_read_ = true;

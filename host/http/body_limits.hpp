@@ -23,6 +23,7 @@ namespace relais::host::http {
 enum class BodyKind {
     standard,         // settings, commands: small documents
     connector_input,  // an action's or a job's input, which may hold a file
+    webhook,          // a webhook's: any media type, read by its route with the hook's own limit
 };
 
 // The largest input one action declares.

@@ -26,8 +26,9 @@ struct relais_host_ctx {
 
 namespace relais::host {
 
-// The one table, filled for the newest ABI this host speaks.
-const relais_host_services *host_services();
+// The table for a backend (null: the standalone CLI), filled for the newest ABI this host
+// speaks, with the capability bits the backend serves. Valid for the process's life.
+const relais_host_services *host_services(const PluginBackend *backend = nullptr);
 
 std::unique_ptr<relais_host_ctx> make_host_ctx(const std::string &plugin_name, PluginBackend *backend = nullptr);
 

@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct relais_host_ctx;
 struct relais_call_ctx;
@@ -35,8 +37,18 @@ public:
     CallResult configure(const std::string &settings_json);
     // `call` (may be null) answers the plugin's per-call services: quota, cancellation, deadline.
     CallResult test(relais_call_ctx *call = nullptr);
+    // `step` says whether this is a job step (then the plugin may continue later) and what
+    // the previous step left.
     CallResult execute(const std::string &action, const std::string &input_json, const std::string &call_id,
-                       relais_call_ctx *call = nullptr);
+                       relais_call_ctx *call = nullptr, const StepInput &step = {});
+
+    // One request to one of the plugin's webhooks (relais_plugin_api.handle_webhook); an
+    // unsupported status when the plugin has no handler.
+    struct WebhookCall {
+        std::string hook, method, path_suffix, query, body, remote_address;
+        std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
+    };
+    CallResult handle_webhook(const WebhookCall &request);
 
 private:
     PluginInstance(std::shared_ptr<const PluginLibrary> library, PluginBackend *backend, Metrics *metrics);

@@ -267,8 +267,8 @@ ReconfigureOutcome ConnectorManager::reconfigure(const std::string &name, Object
 }
 
 CallResult ConnectorManager::execute(const Connector &c, const std::string &action, const std::string &input_json,
-                                     const std::string &call_id, relais_call_ctx *call) {
-    auto result = c.plugin.instance->execute(action, input_json, call_id, call);
+                                     const std::string &call_id, relais_call_ctx *call, const StepInput &step) {
+    auto result = c.plugin.instance->execute(action, input_json, call_id, call, step);
     if (options_.metrics) options_.metrics->record_call(c.name(), action, status_name(result.status), result.duration);
     return result;
 }

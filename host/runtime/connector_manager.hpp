@@ -109,7 +109,7 @@ public:
     ReconfigureOutcome reconfigure(const std::string &name, Poco::JSON::Object::Ptr settings);
 
     CallResult execute(const Connector &connector, const std::string &action, const std::string &input_json,
-                       const std::string &call_id, relais_call_ctx *call = nullptr);
+                       const std::string &call_id, relais_call_ctx *call = nullptr, const StepInput &step = {});
     CallResult test(const Connector &connector, relais_call_ctx *call = nullptr);
     std::optional<TestRecord> last_test(const std::string &name) const;
 

@@ -182,8 +182,15 @@ ConnectorPolicy policy_for(const Connector &c) {
     for (const auto &t : d.periodic_tasks)
         p.periodic.push_back({t.name, t.action, t.input, static_cast<int64_t>(t.interval_seconds) * 1000,
                               static_cast<int64_t>(t.start_delay_seconds) * 1000});
+    if (d.step_timeout_seconds) p.step_timeout_ms = static_cast<int64_t>(d.step_timeout_seconds) * 1000;
     const auto &a = c.adjustments;
     if (!a) return p;
+    if (a->has("step_timeout_seconds")) {
+        const auto seconds = a->getValue<double>("step_timeout_seconds");
+        if (!(seconds > 0) || seconds > 86'400)
+            throw std::invalid_argument("configure's step_timeout_seconds must be above 0 and at most 86400");
+        p.step_timeout_ms = static_cast<int64_t>(seconds * 1000);
+    }
     if (const auto retry = a->getObject("retry")) {
         p.retry.max_attempts = retry->optValue<int>("max_attempts", p.retry.max_attempts);
         p.retry.delay_ms = static_cast<int64_t>(retry->optValue<double>("delay_seconds", p.retry.delay_ms / 1000.0) * 1000);
@@ -352,7 +359,8 @@ void JobRuntime::state_delete(const std::string &plugin, const std::string &key)
 }
 
 uint64_t JobRuntime::capabilities() const {
-    return PluginBackend::capabilities() | RELAIS_CAP_STATE_V2 | (events_ ? RELAIS_CAP_EVENTS : 0u);
+    // The service always serves webhooks: the runtime exists only beside its HTTP API.
+    return PluginBackend::capabilities() | RELAIS_CAP_STATE_V2 | RELAIS_CAP_WEBHOOKS | (events_ ? RELAIS_CAP_EVENTS : 0u);
 }
 
 std::optional<PluginBackend::StateEntry> JobRuntime::state_read(const std::string &plugin, const std::string &key) {

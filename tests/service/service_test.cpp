@@ -285,7 +285,7 @@ TEST_CASE("service: the OpenAPI document and the routes the server answers are t
             start = end + 2;
         }
     }
-    CHECK(documented.size() == 18);
+    CHECK(documented.size() == 22);
 }
 
 TEST_CASE("service: SIGTERM lets calls in flight finish, then exits 0", "[service][shutdown]") {
