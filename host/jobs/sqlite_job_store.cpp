@@ -3,6 +3,7 @@
 #include "jobs/schema_migrations.hpp"
 #include "jobs/sqlite_db.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -228,46 +229,102 @@ EnqueueResult SqliteJobStore::enqueue(const NewJob &job, int64_t now) {
     require(job.max_attempts >= 1, "max_attempts must be at least 1");
     require(!job.idempotency_key || !job.idempotency_key->empty(), "an idempotency key may not be empty");
 
-    std::lock_guard lock(mutex_);
-    // In "accepted" mode this commit, and the log before it, reach the disk before the caller
-    // answers 202; the other transitions stay unsynced.
-    struct SyncedCommit {
-        sqlite::Database &db;
-        bool on;
-        SyncedCommit(sqlite::Database &d, bool enable) : db(d), on(enable) {
-            if (on) db.exec("PRAGMA synchronous = FULL");
+    PendingEnqueue mine{job, now, std::nullopt, nullptr};
+    std::unique_lock queue(batch_mutex_);
+    pending_.push_back(&mine);
+    // Leader and followers: whoever finds no commit in progress takes everything queued so
+    // far (its own job included) and commits it; the others wait for that commit, and one of
+    // those left over when it ends takes the next batch.
+    while (!mine.done) {
+        if (committing_) {
+            batch_done_.wait(queue);
+            continue;
         }
-        ~SyncedCommit() {
-            if (!on) return;
+        const auto take = static_cast<std::ptrdiff_t>(std::min(pending_.size(), kMaxGroupCommit));
+        std::vector<PendingEnqueue *> batch(pending_.begin(), pending_.begin() + take);
+        pending_.erase(pending_.begin(), pending_.begin() + take);
+        committing_ = true;
+        queue.unlock();
+        commit_batch(batch);
+        queue.lock();
+        committing_ = false;
+        ++batch_commits_;
+        batched_jobs_ += static_cast<int64_t>(batch.size());
+        for (auto *p : batch) p->done = true;
+        batch_done_.notify_all();
+    }
+    queue.unlock();
+    if (mine.error) std::rethrow_exception(mine.error);
+    return std::move(*mine.result);
+}
+
+GroupCommitStats SqliteJobStore::group_commit_stats() const {
+    std::lock_guard queue(batch_mutex_);
+    GroupCommitStats stats;
+    stats.commits = batch_commits_;
+    stats.jobs = batched_jobs_;
+    stats.queued = static_cast<int64_t>(pending_.size());
+    stats.committing = committing_;
+    return stats;
+}
+
+void SqliteJobStore::commit_batch(const std::vector<PendingEnqueue *> &batch) {
+    try {
+        std::lock_guard lock(mutex_);
+        // In "accepted" mode this commit, and the log before it, reach the disk before any
+        // caller of the batch returns (and its API answers 202); other transitions stay unsynced.
+        struct SyncedCommit {
+            sqlite::Database &db;
+            bool on;
+            SyncedCommit(sqlite::Database &d, bool enable) : db(d), on(enable) {
+                if (on) db.exec("PRAGMA synchronous = FULL");
+            }
+            ~SyncedCommit() {
+                if (!on) return;
+                try {
+                    db.exec("PRAGMA synchronous = NORMAL");
+                } catch (...) {
+                }
+            }
+        } synced(*db_, sync_enqueues_);
+        Transaction tx(*db_);
+        for (auto *p : batch) {
+            // A constraint aborts only its own statement (SQLite's ABORT keeps the transaction
+            // and the jobs inserted before it): that job's caller alone is refused.
             try {
-                db.exec("PRAGMA synchronous = NORMAL");
-            } catch (...) {
+                p->result = refusing_bad_data([&] { return insert_job(p->job, p->now); });
+            } catch (const std::invalid_argument &) {
+                p->error = std::current_exception();
             }
         }
-    } synced(*db_, sync_enqueues_);
-    return refusing_bad_data([&] {
-        Transaction tx(*db_);
-        // ON CONFLICT DO NOTHING covers the idempotency index, so two connections enqueuing
-        // the same key at once cannot both insert (the write lock serialises them anyway).
-        auto insert = db_->query(
-            "INSERT INTO jobs (connector, action, input, idempotency_key, state, max_attempts, priority, run_at, "
-            "created_at, updated_at, callback_url, deadline_at, callback_progress) "
-            "VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11) "
-            "ON CONFLICT DO NOTHING RETURNING " RELAIS_JOB_COLUMNS);
-        insert.bind_all(job.connector, job.action, job.input, job.idempotency_key, job.max_attempts, job.priority,
-                        job.run_at.value_or(now), now, job.callback_url, job.deadline_at, job.callback_progress);
-        if (auto created = single_job(insert)) {
-            tx.commit();
-            return EnqueueResult{std::move(*created), true};
+        tx.commit();
+    } catch (...) {
+        // Nothing of the batch is on disk: every caller not already refused gets the failure.
+        for (auto *p : batch) {
+            if (p->error) continue;
+            p->result.reset();
+            p->error = std::current_exception();
         }
-        auto existing =
-            db_->query("SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE connector = ?1 AND idempotency_key = ?2");
-        existing.bind_all(job.connector, job.idempotency_key);
-        auto found = single_job(existing);
-        if (!found)
-            throw JobStoreError("enqueue: a job was neither inserted nor found (connector " + job.connector + ")");
-        return EnqueueResult{std::move(*found), false};
-    });
+    }
+}
+
+EnqueueResult SqliteJobStore::insert_job(const NewJob &job, int64_t now) {
+    // ON CONFLICT DO NOTHING covers the idempotency index, so two connections enqueuing the
+    // same key at once cannot both insert (the write lock serialises them anyway), and a key
+    // seen earlier in the same batch finds the job inserted for it.
+    auto insert = db_->query(
+        "INSERT INTO jobs (connector, action, input, idempotency_key, state, max_attempts, priority, run_at, "
+        "created_at, updated_at, callback_url, deadline_at, callback_progress) "
+        "VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT DO NOTHING RETURNING " RELAIS_JOB_COLUMNS);
+    insert.bind_all(job.connector, job.action, job.input, job.idempotency_key, job.max_attempts, job.priority,
+                    job.run_at.value_or(now), now, job.callback_url, job.deadline_at, job.callback_progress);
+    if (auto created = single_job(insert)) return EnqueueResult{std::move(*created), true};
+    auto existing = db_->query("SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE connector = ?1 AND idempotency_key = ?2");
+    existing.bind_all(job.connector, job.idempotency_key);
+    auto found = single_job(existing);
+    if (!found) throw JobStoreError("enqueue: a job was neither inserted nor found (connector " + job.connector + ")");
+    return EnqueueResult{std::move(*found), false};
 }
 
 std::optional<Job> SqliteJobStore::claim(const ClaimRequest &request, int64_t now) {

@@ -7,13 +7,22 @@
 // has the job on disk even if the power fails next. NORMAL skips that fsync (a power cut may
 // lose the last commits, though the file stays consistent); it exists for benchmarks and
 // throw-away stores.
+//
+// Group commit: enqueues made at the same time from several threads share one transaction and
+// one fsync. The first caller to find no commit in progress commits every enqueue queued so
+// far, and each caller returns only once the commit holding its job has reached the disk; a
+// batch that fails fails each of its callers (a job refused for its own data fails only its
+// caller). An enqueue alone pays what it always did.
 #pragma once
 
 #include "jobs/job_store.hpp"
 
+#include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace relais::host {
 
@@ -33,8 +42,19 @@ struct SqliteJobStoreOptions {
     int busy_timeout_ms = 5000;
 };
 
+// How enqueues were grouped into commits since the store opened, for benchmarks and tests.
+struct GroupCommitStats {
+    int64_t commits = 0;  // transactions that inserted enqueued jobs (one fsync each when synced)
+    int64_t jobs = 0;     // enqueues those commits held
+    int64_t queued = 0;   // enqueues waiting now for a commit to take them
+    bool committing = false;  // a commit of enqueues is under way
+};
+
 class SqliteJobStore final : public JobStore {
 public:
+    // The most enqueues one commit takes: bounds how long the connection stays busy with one.
+    static constexpr size_t kMaxGroupCommit = 512;
+
     static constexpr const char *kFileName = "relais.db";
     // The schema this build creates and understands (PRAGMA user_version). A file with a higher
     // version was written by a newer Relais and is refused rather than misread.
@@ -47,6 +67,7 @@ public:
     ~SqliteJobStore() override;
 
     const std::filesystem::path &file() const { return file_; }
+    GroupCommitStats group_commit_stats() const;
 
     EnqueueResult enqueue(const NewJob &job, int64_t now) override;
     std::optional<Job> claim(const ClaimRequest &request, int64_t now) override;
@@ -79,7 +100,21 @@ public:
     void set_last_periodic_run(const std::string &connector, const std::string &task, int64_t at) override;
 
 private:
+    // One caller's enqueue, waiting for the commit that holds it.
+    struct PendingEnqueue {
+        const NewJob &job;
+        int64_t now;
+        std::optional<EnqueueResult> result;
+        std::exception_ptr error;
+        bool done = false;
+    };
+
     void open(const SqliteJobStoreOptions &options);
+    // Inserts every job of the batch in one transaction, synced in "accepted" mode, and fills
+    // in each one's result or error.
+    void commit_batch(const std::vector<PendingEnqueue *> &batch);
+    // Under mutex_, inside the caller's transaction.
+    EnqueueResult insert_job(const NewJob &job, int64_t now);
     void migrate();
     // Under mutex_, inside the caller's transaction: the running attempt ends with `error`.
     void finish_attempt(JobId id, const AttemptError &error, int64_t now);
@@ -90,6 +125,14 @@ private:
     std::mutex mutex_;
     bool sync_enqueues_ = false;  // Sync::accepted
     std::unique_ptr<sqlite::Database> db_;
+
+    // The group commit's queue. Never held while waiting for mutex_ or for the disk.
+    mutable std::mutex batch_mutex_;
+    std::condition_variable batch_done_;
+    std::vector<PendingEnqueue *> pending_;
+    bool committing_ = false;  // a caller is committing a batch now
+    int64_t batch_commits_ = 0;
+    int64_t batched_jobs_ = 0;
 };
 
 }  // namespace relais::host

@@ -9,11 +9,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -863,4 +865,167 @@ TEST_CASE("jobs: a finished job with a callback_url stays pending until its call
     REQUIRE(store.claim(claim_of({"chorus"}, "w", 60'000), T0 + 70)->id == c);
     REQUIRE(store.succeed(c, "w", "{}", T0 + 80));
     CHECK(store.pending_callbacks(10) == std::vector<JobId>{c});
+}
+
+// --- group commit -----------------------------------------------------------------------------
+
+namespace {
+
+// Polls `done` until it holds or 10 s have passed; false on timeout.
+template <class Condition>
+bool eventually(Condition done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("jobs: 16 threads enqueueing at once each get their job, keys merged, all on disk after a reopen",
+          "[jobs][threads][group-commit]") {
+    TempDir dir;
+    constexpr int kThreads = 16, kEach = 40, kKeys = 10;
+    std::vector<std::vector<EnqueueResult>> results(kThreads);
+    {
+        SqliteJobStore store(dir.path());  // durability "accepted": the enqueues are synced
+        on_threads(kThreads, [&](int t) {
+            for (int i = 0; i < kEach; ++i) {
+                auto job = new_job("chorus", R"({"t":)" + std::to_string(t) + R"(,"i":)" + std::to_string(i) + "}");
+                // Every fourth enqueue names one of 10 keys that all threads share.
+                if (i % 4 == 0) job.idempotency_key = "invoice-" + std::to_string((t + i) % kKeys);
+                results[static_cast<size_t>(t)].push_back(store.enqueue(job, T0 + i));
+            }
+        });
+        const auto stats = store.group_commit_stats();
+        CHECK(stats.jobs == kThreads * kEach);
+        CHECK(stats.commits >= 1);
+        CHECK(stats.commits <= stats.jobs);
+        CHECK(stats.queued == 0);
+    }
+
+    std::map<std::string, std::set<JobId>> ids_of_key;
+    std::map<std::string, int> created_of_key;
+    std::set<JobId> unkeyed;
+    std::map<JobId, std::string> input_of;
+    for (int t = 0; t < kThreads; ++t)
+        for (int i = 0; i < kEach; ++i) {
+            const auto &r = results[static_cast<size_t>(t)][static_cast<size_t>(i)];
+            const auto input = R"({"t":)" + std::to_string(t) + R"(,"i":)" + std::to_string(i) + "}";
+            if (i % 4 == 0) {
+                const auto key = "invoice-" + std::to_string((t + i) % kKeys);
+                CHECK(r.job.idempotency_key == key);
+                ids_of_key[key].insert(r.job.id);
+                if (r.created) {
+                    ++created_of_key[key];
+                    input_of[r.job.id] = input;
+                }
+            } else {
+                CHECK(r.created);
+                CHECK(r.job.input == input);
+                CHECK(unkeyed.insert(r.job.id).second);  // nobody else got this job
+                input_of[r.job.id] = input;
+            }
+        }
+    REQUIRE(ids_of_key.size() == static_cast<size_t>(kKeys));
+    for (const auto &[key, ids] : ids_of_key) {
+        INFO(key);
+        CHECK(ids.size() == 1);             // one job per key, whoever enqueued it
+        CHECK(created_of_key[key] == 1);    // created once; every other enqueue got created = false
+    }
+
+    SqliteJobStore reopened(dir.path());
+    CHECK(reopened.count(JobState::queued) == static_cast<int64_t>(unkeyed.size()) + kKeys);
+    for (const auto &[id, input] : input_of) {
+        const auto detail = reopened.get(id);
+        REQUIRE(detail);
+        CHECK(detail->job.input == input);
+    }
+}
+
+TEST_CASE("jobs: enqueues arriving during a commit share the next one; a bad input fails only its caller",
+          "[jobs][threads][group-commit]") {
+    TempDir dir;
+    SqliteJobStore store(dir.path(), SqliteJobStoreOptions{SqliteJobStoreOptions::Sync::accepted, 60'000});
+    // Another connection holds the write lock, so the first commit waits for it.
+    sqlite::Database other(store.file(), 1000);
+    other.exec("BEGIN IMMEDIATE");
+
+    EnqueueResult first;
+    std::thread leader([&] { first = store.enqueue(new_job("chorus", R"({"n":0})"), T0); });
+    REQUIRE(eventually([&] {
+        const auto s = store.group_commit_stats();
+        return s.committing && s.queued == 0;
+    }));
+
+    constexpr int kFollowers = 7;
+    std::vector<std::optional<EnqueueResult>> results(kFollowers);
+    std::vector<std::string> errors(kFollowers);
+    std::vector<std::thread> followers;
+    for (int i = 0; i < kFollowers; ++i)
+        followers.emplace_back([&, i] {
+            // Followers 0 and 1 share a key; follower 2 sends an input that is not JSON.
+            auto job = new_job("chorus", i == 2 ? "{nope" : R"({"n":)" + std::to_string(i + 1) + "}");
+            if (i < 2) job.idempotency_key = "F-7";
+            try {
+                results[static_cast<size_t>(i)] = store.enqueue(job, T0 + 1);
+            } catch (const std::exception &e) {
+                errors[static_cast<size_t>(i)] = e.what();
+            }
+        });
+    REQUIRE(eventually([&] { return store.group_commit_stats().queued == kFollowers; }));
+    other.exec("ROLLBACK");
+    leader.join();
+    for (auto &t : followers) t.join();
+
+    const auto stats = store.group_commit_stats();
+    CHECK(stats.commits == 2);  // the leader's own, then every follower in one
+    CHECK(stats.jobs == 1 + kFollowers);
+
+    CHECK(first.created);
+    CHECK(errors[2] == "a job's input must be JSON text");
+    CHECK_FALSE(results[2]);
+    REQUIRE(results[0]);
+    REQUIRE(results[1]);
+    CHECK(results[0]->job.id == results[1]->job.id);
+    CHECK(results[0]->created != results[1]->created);  // one job for the key; the other caller learns it
+    for (int i : {3, 4, 5, 6}) {
+        REQUIRE(results[static_cast<size_t>(i)]);
+        CHECK(results[static_cast<size_t>(i)]->created);
+        CHECK(errors[static_cast<size_t>(i)].empty());
+    }
+    SqliteJobStore reopened(dir.path());
+    CHECK(reopened.count(JobState::queued) == 1 + 1 + 4);
+}
+
+TEST_CASE("jobs: a commit of enqueues that fails fails each of its callers, and stores none of them",
+          "[jobs][threads][group-commit]") {
+    TempDir dir;
+    // The write lock is given up on after 300 ms.
+    SqliteJobStore store(dir.path(), SqliteJobStoreOptions{SqliteJobStoreOptions::Sync::accepted, 300});
+    sqlite::Database other(store.file(), 1000);
+    other.exec("BEGIN IMMEDIATE");
+
+    constexpr int kThreads = 6;
+    std::vector<std::string> errors(kThreads);
+    std::vector<int> created(kThreads, 0);
+    on_threads(kThreads, [&](int i) {
+        try {
+            created[static_cast<size_t>(i)] = store.enqueue(new_job("chorus"), T0).created ? 1 : 0;
+        } catch (const std::runtime_error &e) {
+            errors[static_cast<size_t>(i)] = e.what();
+        }
+    });
+    other.exec("ROLLBACK");
+    for (int i = 0; i < kThreads; ++i) {
+        INFO("caller " << i);
+        CHECK(created[static_cast<size_t>(i)] == 0);
+        CHECK_THAT(errors[static_cast<size_t>(i)], Catch::Contains("locked"));
+    }
+    CHECK(store.group_commit_stats().jobs == kThreads);
+    CHECK(store.count(JobState::queued) == 0);
+    CHECK(store.enqueue(new_job("chorus"), T0 + 1).created);  // and the store works on
+    CHECK(store.count(JobState::queued) == 1);
 }
