@@ -1,5 +1,6 @@
 #include "plugins/host_services.hpp"
 #include "observability/logging.hpp"
+#include "plugins/plugin_backend.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -311,4 +312,63 @@ TEST_CASE("logging: a secret logged by a plugin never reaches the output", "[log
     CHECK(hidden == 4);
     CHECK_THAT(output, Contains("token=[redacted]"));
     CHECK_THAT(output, Contains("key [redacted]"));
+}
+
+namespace {
+
+// A call's services as the host sets them around a plugin call: its logger and id.
+struct LoggedCall final : relais_call_ctx {
+    relais_status acquire_quota(uint32_t, uint64_t, uint64_t *) override { return RELAIS_OK; }
+    bool cancelled() const override { return false; }
+    uint64_t remaining_ms() const override { return UINT64_MAX; }
+};
+
+}  // namespace
+
+TEST_CASE("logging: call_log lines carry the call's id, and secrets are redacted in them", "[logging]") {
+    const std::string secret = "piste-client-s3cr3t";
+    auto redactor = std::make_shared<Redactor>();
+    REQUIRE(redactor->add(secret));
+    const std::string format = GENERATE("text", "json");
+    INFO(format);
+    CapturedLog log({.format = format, .level = "information"}, redactor);
+
+    const auto ctx = relais::host::make_host_ctx("calllog");
+    const auto *services = relais::host::host_services();
+    LoggedCall first, second;
+    first.logger = second.logger = ctx->logger;
+    first.call_id = "job-42";
+    second.call_id = "job-7";
+    services->call_log(&first, RELAIS_LOG_INFO, ("token asked with " + secret).c_str());
+    services->call_log(&second, RELAIS_LOG_WARN, "invoice F-7 deposited");
+    services->call_log(&first, RELAIS_LOG_ERROR, "invoice F-42 rejected");
+    services->call_log(&first, RELAIS_LOG_DEBUG, "below the level: dropped");
+    // Nothing, and no crash: no call, a call the host did not set up, no message.
+    services->call_log(nullptr, RELAIS_LOG_ERROR, "no call");
+    LoggedCall bare;
+    services->call_log(&bare, RELAIS_LOG_ERROR, "no logger");
+    services->call_log(&first, RELAIS_LOG_ERROR, nullptr);
+
+    const auto lines = log.lines();
+    REQUIRE(lines.size() == 3);
+    CHECK(log.text().find("s3cr3t") == std::string::npos);
+    // One job's story, read with grep.
+    std::vector<std::string> job_42;
+    for (const auto &line : lines)
+        if (line.find("[job-42] ") != std::string::npos) job_42.push_back(line);
+    REQUIRE(job_42.size() == 2);
+    if (format == "text") {
+        CHECK_THAT(job_42[0], Contains(" INFO  relais.plugin.calllog: [job-42] token asked with [redacted]"));
+        CHECK_THAT(job_42[1], Contains(" ERROR relais.plugin.calllog: [job-42] invoice F-42 rejected"));
+        CHECK_THAT(lines[1], Contains(" WARN  relais.plugin.calllog: [job-7] invoice F-7 deposited"));
+    } else {
+        const auto line = parse_line(job_42[0]);
+        CHECK(line->getValue<std::string>("call") == "job-42");
+        CHECK(line->getValue<std::string>("message") == "[job-42] token asked with [redacted]");
+        CHECK(line->getValue<std::string>("logger") == "relais.plugin.calllog");
+        CHECK(parse_line(lines[1])->getValue<std::string>("call") == "job-7");
+        // A line that is not about a call has no such field.
+        Poco::Logger::get("relais.plugin.calllog").information("not about a call");
+        CHECK_FALSE(parse_line(log.lines().at(3))->has("call"));
+    }
 }

@@ -1,8 +1,13 @@
 // The plugins' counters and histograms on /metrics: names, labels and their escaping, what is
-// refused (and reported once), and the bound on series.
+// refused (and reported once), the bound on series, and the path a plugin takes through the
+// host services table.
 #include "observability/metrics.hpp"
+#include "plugins/host_services.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Logger.h>
 
 #include <cmath>
 #include <limits>
@@ -221,4 +226,35 @@ TEST_CASE("plugin metrics: counts from 8 threads at once are exact", "[plugin_me
               kThreads / 2 * kSamples);
         CHECK(value_of(text, "relais_plugin_chorus_poll_seconds_sum{" + labels + "}") == kThreads / 2 * kSamples * 0.5);
     }
+}
+
+TEST_CASE("plugin metrics: through the host services, with a warning once on the plugin's logger", "[plugin_metrics]") {
+    Metrics metrics("1");
+    const auto ctx = relais::host::make_host_ctx("metricwarn");
+    ctx->metrics = &metrics;
+    std::ostringstream log;
+    ctx->logger->setChannel(new Poco::ConsoleChannel(log));
+    ctx->logger->setLevel(Poco::Message::PRIO_INFORMATION);
+    const auto *services = relais::host::host_services();
+    REQUIRE(services->capabilities & RELAIS_CAP_METRICS);
+
+    services->metric_add(ctx.get(), "deposits", R"({"outcome":"ok"})", 1);
+    services->metric_add(ctx.get(), "deposits", R"({"outcome":"ok"})", 2);
+    services->metric_observe(ctx.get(), "deposit_seconds", nullptr, 1.25);
+    services->metric_add(ctx.get(), "Bad Name", nullptr, 1);
+    services->metric_add(ctx.get(), "Bad Name", nullptr, 1);
+    services->metric_add(nullptr, "deposits", nullptr, 1);  // nothing, and no crash
+
+    const auto text = metrics.render_prometheus();
+    CHECK(value_of(text, R"(relais_plugin_metricwarn_deposits_total{connector="metricwarn",outcome="ok"})") == 3);
+    CHECK(value_of(text, R"(relais_plugin_metricwarn_deposit_seconds_count{connector="metricwarn"})") == 1);
+    CHECK(value_of(text, R"(relais_plugin_metricwarn_deposit_seconds_sum{connector="metricwarn"})") == 1.25);
+    const auto warnings = log.str();
+    CHECK(warnings == "metric \"Bad Name\" of connector metricwarn ignored: its name is not [a-z][a-z0-9_]* of at "
+                      "most 64 characters\n");
+
+    // A context without metrics (the standalone CLI) records nothing, and says nothing.
+    const auto bare = relais::host::make_host_ctx("metricwarn");
+    services->metric_add(bare.get(), "Bad Name", nullptr, 1);
+    CHECK(log.str() == warnings);
 }
