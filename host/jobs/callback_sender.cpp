@@ -1,6 +1,7 @@
 #include "jobs/callback_sender.hpp"
 
 #include "jobs/job_json.hpp"
+#include "observability/metrics.hpp"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>
@@ -64,6 +65,11 @@ void CallbackSender::run() {
         queue_.erase(next);
         lock.unlock();
         const bool ok = deliver(d);
+        if (options_.metrics)
+            options_.metrics->record_callback(ok ? Metrics::CallbackOutcome::delivered
+                                              : d.kind == Kind::final && d.attempt + 1 >= options_.attempts
+                                                  ? Metrics::CallbackOutcome::given_up
+                                                  : Metrics::CallbackOutcome::failed);
         if (d.kind == Kind::progress) {
             lock.lock();
             continue;  // once, and the store has nothing to mark

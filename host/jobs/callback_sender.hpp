@@ -21,12 +21,15 @@
 
 namespace relais::host {
 
+class Metrics;
+
 class CallbackSender {
 public:
     struct Options {
         int attempts = 5;
         std::chrono::milliseconds first_delay{1000};  // doubled after each failed attempt
         std::chrono::seconds timeout{10};
+        Metrics *metrics = nullptr;  // counts each attempt's outcome (relais_callbacks_total); may be null
     };
 
     // `done(job_id)` is called from the sender's thread once a callback is delivered or given up.

@@ -77,8 +77,12 @@ void Metrics::record_callback(CallbackOutcome outcome) {
 }
 
 void Metrics::record_webhook(const std::string &connector, const std::string &hook, int status) {
-    entry(webhooks_, std::tie(connector, hook, status), [&] { return std::make_tuple(connector, hook, status); })
-        .value.fetch_add(1, std::memory_order_relaxed);
+    // Past the bound, a new (connector, hook) is counted as ("", ""): however a caller names
+    // what the URL asked for, the series stay bounded.
+    entry(webhooks_, std::tie(connector, hook, status), [&] {
+        return webhooks_.size() < kMaxWebhookSeries ? std::make_tuple(connector, hook, status)
+                                                    : std::make_tuple(std::string(), std::string(), status);
+    }).value.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::record_event(const std::string &connector) {

@@ -76,8 +76,10 @@ public:
     void record_callback(CallbackOutcome outcome);
 
     // One request to a plugin's webhook (relais_webhook_requests_total). `connector` and `hook`
-    // must name a webhook a loaded connector declares: a request to any other path is counted
-    // with both empty, so that URLs cannot make series.
+    // should name a webhook a loaded connector declares, and a request to any other path be
+    // counted with both empty, so that URLs cannot make series; whatever the caller passes,
+    // past kMaxWebhookSeries series a new (connector, hook) is counted as ("", "").
+    static constexpr std::size_t kMaxWebhookSeries = 1000;
     void record_webhook(const std::string &connector, const std::string &hook, int status);
 
     // The plugins' counters and histograms (relais_host_services.metric_add/metric_observe).

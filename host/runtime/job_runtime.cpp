@@ -238,10 +238,17 @@ void purge_expired_state(PluginStateStore &state, int64_t now) {
 
 }  // namespace
 
+static CallbackSender::Options callback_options(Metrics *metrics) {
+    CallbackSender::Options o;
+    o.metrics = metrics;
+    return o;
+}
+
 JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     : store_(std::make_unique<SqliteJobStore>(data_dir, SqliteJobStoreOptions{options.synchronous, 5000})),
       state_(std::make_unique<SqlitePluginState>(data_dir, state_options(options.synchronous))),
-      executor_(std::make_unique<Executor>(connectors_)) {
+      executor_(std::make_unique<Executor>(connectors_)),
+      callbacks_(callback_options(options.metrics), [this](int64_t id) { store_->callback_done(id); }) {
     sync_call_timeout_ms_ = options.sync_call_timeout_ms;
     SchedulerOptions s;
     s.owner = "relais-" + std::to_string(::getpid()) + "-" + std::to_string(clock_.now_ms());

@@ -45,6 +45,7 @@ public:
         int64_t retention_ms = 30LL * 86'400'000;
         // The deadline of a synchronous call (sync_call): the API's request timeout; 0: 30 s.
         int64_t sync_call_timeout_ms = 0;
+        Metrics *metrics = nullptr;  // counts the callbacks' outcomes; may be null
     };
 
     JobRuntime(const std::filesystem::path &data_dir, Options options);
@@ -104,7 +105,7 @@ private:
     SystemClock clock_;
     std::unique_ptr<Executor> executor_;
     // Outlives the scheduler that feeds it; tells the store each callback delivered.
-    CallbackSender callbacks_{CallbackSender::Options{}, [this](int64_t id) { store_->callback_done(id); }};
+    CallbackSender callbacks_;
     std::unique_ptr<Scheduler> scheduler_;
     ConnectorManager *connectors_ = nullptr;
     events::EventLog *events_ = nullptr;

@@ -94,6 +94,7 @@ Service::Service(LoadedConfig config, std::filesystem::path plugin_dir, JobRunti
     store_ = std::make_unique<SettingsStore>(config_.host.data_dir);
     if (jobs.sync_call_timeout_ms == 0)
         jobs.sync_call_timeout_ms = static_cast<int64_t>(config_.host.api.request_timeout_seconds) * 1000;
+    jobs.metrics = &metrics_;
     jobs_ = std::make_unique<JobRuntime>(config_.host.data_dir, jobs);
     events_ = std::make_unique<events::EventHub>(config_.host.data_dir, events_clock_, events_options(config_.host),
                                                  &metrics_);

@@ -145,3 +145,18 @@ relais_webhook_requests_total{connector="universign",hook="transaction",status="
     CHECK(text.find("# TYPE relais_quota_waits_total") < text.find("# TYPE relais_up"));
     CHECK(text.find("# TYPE relais_up") < text.find("# TYPE relais_webhook_requests_total"));
 }
+
+TEST_CASE("job metrics: webhook series are bounded whatever names they are given", "[job_metrics]") {
+    Metrics metrics("1");
+    for (std::size_t i = 0; i < Metrics::kMaxWebhookSeries; ++i)
+        metrics.record_webhook("hello", "hook_" + std::to_string(i), 404);
+    metrics.record_webhook("hello", "one_too_many", 404);
+    metrics.record_webhook("other", "and_another", 404);
+    metrics.record_webhook("hello", "hook_0", 404);  // seen before: still its own
+
+    const auto text = metrics.render_prometheus();
+    CHECK(value_of(text, R"(relais_webhook_requests_total{connector="hello",hook="hook_0",status="404"})") == 2);
+    CHECK(value_of(text, R"(relais_webhook_requests_total{connector="",hook="",status="404"})") == 2);
+    CHECK(text.find("one_too_many") == std::string::npos);
+    CHECK(text.find("and_another") == std::string::npos);
+}
