@@ -59,18 +59,20 @@ ApiResponse handle(const ApiContext &ctx, std::atomic<int> &in_flight, const Api
         ctx.metrics.record_webhook(connector_name, hook_name, r.status);
         return r;
     };
+    const auto c = ctx.connectors.find(connector_name);
+    const WebhookInfo *hook = c ? c->plugin.lib->descriptor().find_webhook(hook_name) : nullptr;
+    // Series only for declared hooks: names taken from any URL would grow /metrics at will.
+    const auto unknown = [&](int status) { ctx.metrics.record_webhook("", "", status); };
     InFlight slot(in_flight);
     if (!slot.admitted()) {
         ApiError busy(503, "busy", "too many webhook requests at once; try again shortly");
         busy.headers["Retry-After"] = "1";
-        ctx.metrics.record_webhook(connector_name, hook_name, 503);
+        if (hook) ctx.metrics.record_webhook(connector_name, hook_name, 503);
+        else unknown(503);
         throw busy;
     }
-
-    const auto c = ctx.connectors.find(connector_name);
-    const WebhookInfo *hook = c ? c->plugin.lib->descriptor().find_webhook(hook_name) : nullptr;
     if (!hook) {
-        ctx.metrics.record_webhook(connector_name, hook_name, 404);
+        unknown(404);
         throw ApiError(404, "not_found", "no webhook " + connector_name + "/" + hook_name);
     }
     if ((req.method == "GET" && !hook->get) || (req.method == "POST" && !hook->post)) {

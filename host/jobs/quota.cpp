@@ -362,12 +362,15 @@ int64_t QuotaLimiter::take_impl(const std::string &connector, const Request &req
     // An interactive caller is counted while it waits, so background callers let it go first;
     // when it leaves (granted or not) they are woken to try again.
     bool counted = false;
+    const auto entered = clock_.now_ms();
+    bool waited = false;
     auto leave = [&](int64_t result) {
         if (counted) {
             // std::map: the connector's node stays put once made.
             --connectors_[connector].interactive_waiting[request.scope];
             changed_.notify_all();
         }
+        if (waited && wait_observer_) wait_observer_(connector, request.scope, clock_.now_ms() - entered);
         return result;
     };
     try {
@@ -389,6 +392,7 @@ int64_t QuotaLimiter::take_impl(const std::string &connector, const Request &req
                 ++connectors_[connector].interactive_waiting[request.scope];
                 counted = true;
             }
+            waited = true;
             clock_.wait_until(lock, changed_, std::min(deadline_ms, now + wait));
         }
     } catch (...) {

@@ -59,6 +59,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -151,6 +152,12 @@ public:
     // Throws std::invalid_argument naming the connector and the window for a bad value.
     void configure(const std::string &connector, const QuotaSettings &settings);
     QuotaSettings settings(const std::string &connector) const;
+
+    // Told of every take that had to wait (granted or not), with how long, for metrics. Called
+    // under the limiter's lock: it must be quick and must not call back into the limiter. Set
+    // before the first take.
+    using WaitObserver = std::function<void(const std::string &connector, const std::string &scope, int64_t waited_ms)>;
+    void set_wait_observer(WaitObserver observer) { wait_observer_ = std::move(observer); }
 
     // The most one take of "requests" without key can ever get: the smallest count of its
     // shared rate windows and the daily cap; 0 when unlimited.
@@ -276,6 +283,7 @@ private:
     JobStore &store_;
     Clock &clock_;
     QuotaJournal *journal_ = nullptr;
+    WaitObserver wait_observer_;
     mutable std::mutex mutex_;
     std::condition_variable changed_;  // limits changed, slots released, or a waiter was asked to stop
     std::map<std::string, ConnectorState, std::less<>> connectors_;

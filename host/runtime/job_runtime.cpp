@@ -1,5 +1,7 @@
 #include "runtime/job_runtime.hpp"
 
+#include "observability/metrics.hpp"
+
 #include "events/event_log.hpp"
 #include "plugins/error_class.hpp"
 #include "jobs/quota_config.hpp"
@@ -260,6 +262,11 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
     // Before any policy: the windows that were running when the last process ended hold on.
     quota_journal_ = std::make_unique<SqliteQuotaJournal>(data_dir);
     scheduler_->quota().attach_journal(*quota_journal_);
+    if (auto *metrics = options.metrics)
+        scheduler_->quota().set_wait_observer(
+            [metrics](const std::string &connector, const std::string &scope, int64_t waited_ms) {
+                metrics->record_quota_wait(connector, scope, std::chrono::milliseconds(std::max<int64_t>(0, waited_ms)));
+            });
     scheduler_->set_on_finished([this](const Job &job) {
         if (!job.callback_url) return;
         if (const auto detail = store_->get(job.id)) callbacks_.post(*detail);

@@ -13,6 +13,8 @@
 #include <barrier>
 #include <future>
 #include <map>
+#include <mutex>
+#include <tuple>
 #include <random>
 #include <thread>
 
@@ -206,4 +208,23 @@ TEST_CASE("quota windows: a bad window is refused with its connector and place, 
     for (int i = 0; i < 200; ++i) REQUIRE(rig.quota.try_take("mindee", "enqueue", "", 1) == 0);
     CHECK(rig.quota.try_take("mindee", "enqueue", "", 1) == 60'000);
     CHECK(rig.quota.try_acquire("mindee") == 0);
+}
+
+TEST_CASE("quota windows: every take that had to wait is told to the wait observer, with how long", "[quota]") {
+    Rig rig;
+    std::mutex mutex;
+    std::vector<std::tuple<std::string, std::string, int64_t>> waits;
+    rig.quota.set_wait_observer([&](const std::string &connector, const std::string &scope, int64_t ms) {
+        std::lock_guard lock(mutex);
+        waits.emplace_back(connector, scope, ms);
+    });
+    rig.quota.configure("sirene", windows({{"requests", 1, 1000}}));
+    CHECK(rig.quota.acquire("sirene", 1, kNever) == 0);  // granted at once: not a wait
+    auto second = std::async(std::launch::async, [&] { return rig.quota.acquire("sirene", 1, kNever); });
+    REQUIRE(rig.clock.await_waiting(1, 10s));
+    rig.clock.advance(1000);
+    CHECK(second.get() == 0);
+    std::lock_guard lock(mutex);
+    REQUIRE(waits.size() == 1);
+    CHECK(waits[0] == std::tuple<std::string, std::string, int64_t>{"sirene", "requests", 1000});
 }
