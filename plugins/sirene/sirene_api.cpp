@@ -7,6 +7,7 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace relais::sirene {
 
@@ -43,9 +44,9 @@ std::string said(const HttpResponse &r) {
 }  // namespace
 
 SireneApi::SireneApi(std::string base_url, std::string api_key, std::shared_ptr<support::HttpClient> http,
-                     std::shared_ptr<RateLimiter> limiter, Host host)
-    : base_url_(std::move(base_url)), api_key_(std::move(api_key)), http_(std::move(http)),
-      limiter_(std::move(limiter)), host_(host) {}
+                     std::string quota, Host host)
+    : base_url_(std::move(base_url)), api_key_(std::move(api_key)), http_(std::move(http)), quota_(std::move(quota)),
+      host_(host) {}
 
 HttpResponse SireneApi::get(const std::string &path, const support::Fields &query, const std::string &what,
                             Budget &budget) {
@@ -59,22 +60,43 @@ HttpResponse SireneApi::search(const std::string &collection, const support::Fie
     return send(HttpRequest::post(url).form(params), what, budget);
 }
 
-void SireneApi::take_slot(const std::string &what, const Budget &budget, steady_clock::time_point deadline) {
-    // Pacing, not retrying: a request waits for INSEE's window to have room, within the
-    // budget, and the log says what it does, before it does it.
-    const auto wait = limiter_->acquire(deadline, [&](milliseconds ms) {
-        host_.info(what + ": waiting " + seconds_text(ms) + " for INSEE's quota window");
-    });
-    if (!wait) return;
+void SireneApi::give_up_unless_within(const std::string &what, const Budget &budget, milliseconds wait,
+                                      steady_clock::time_point deadline) {
     const auto now = steady_clock::now();
+    if (now + wait <= deadline) return;
     const auto call_left = ceil<milliseconds>(std::max(budget.call_deadline - now, steady_clock::duration::zero()));
     const auto bound = call_left < budget.wait ? "the call has left (" + seconds_text(call_left) + ")"
                                                : "rate_limit_wait_seconds (" + seconds_text(budget.wait) + ")";
-    host_.info(what + ": giving up: INSEE's quota frees in " + seconds_text(*wait) + ", more than " + bound);
-    throw rate_limited("INSEE's quota (" + std::to_string(limiter_->limit()) + " requests per " +
-                           seconds_text(limiter_->window()) + ") is used up: " + what + " can be sent in " +
-                           seconds_text(*wait) + ", more than " + bound,
-                       *wait);
+    host_.info(what + ": giving up: INSEE's quota frees in " + seconds_text(wait) + ", more than " + bound);
+    throw rate_limited("INSEE's quota (" + quota_ + ") is used up: " + what + " can be sent in " + seconds_text(wait) +
+                           ", more than " + bound,
+                       wait);
+}
+
+void SireneApi::take_slot(const std::string &what, const Budget &budget, steady_clock::time_point deadline) {
+    if (!budget.call) return;
+    const auto left = ceil<milliseconds>(std::max(deadline - steady_clock::now(), steady_clock::duration::zero()));
+    try {
+        budget.call->take_quota("requests", "", 1, left);
+    } catch (const Error &e) {
+        if (e.status() != RELAIS_RATE_LIMITED) throw;
+        // The host waited as long as allowed: say why the call stops, with the host's delay.
+        give_up_unless_within(what, budget, std::max(e.retry_after(), milliseconds(1)), deadline);
+        throw;
+    }
+}
+
+void SireneApi::report_window(const HttpResponse &response, const std::string &what) {
+    const auto remaining = header_number(response, "X-Rate-Limit-Remaining");
+    const auto reset = header_number(response, "X-Rate-Limit-Reset");
+    if (host_.log_enabled(RELAIS_LOG_DEBUG))
+        host_.debug(what + " -> " + std::to_string(response.status) +
+                    (remaining ? " (quota left " + std::to_string(*remaining) + ")" : std::string()));
+    if (!remaining || !reset || *remaining < 0) return;
+    // The reset is on INSEE's clock (epoch ms): a margin for ours and the way there.
+    const auto after = system_clock::time_point(milliseconds(*reset)) - system_clock::now();
+    const auto reset_after = std::max(ceil<milliseconds>(after), milliseconds(0)) + kResetMargin;
+    host_.quota_report("requests", "", milliseconds(0), *remaining, reset_after);
 }
 
 HttpResponse SireneApi::send(HttpRequest request, const std::string &what, Budget &budget) {
@@ -94,17 +116,13 @@ HttpResponse SireneApi::send(HttpRequest request, const std::string &what, Budge
         } catch (const support::TransportError &e) {
             throw support::classify(e, what).to_error();
         }
-        const auto remaining = header_number(response, "X-Rate-Limit-Remaining");
-        const auto reset = header_number(response, "X-Rate-Limit-Reset");
-        limiter_->observe(remaining, reset ? std::optional(system_clock::time_point(milliseconds(*reset))) : std::nullopt);
-        if (host_.log_enabled(RELAIS_LOG_DEBUG))
-            host_.debug(request.method + " " + support::without_query(request.url) + " -> " +
-                        std::to_string(response.status) +
-                        (remaining ? " (quota left " + std::to_string(*remaining) + ")" : std::string()));
-        if (response.status != 429) return response;
+        if (response.status != 429) {
+            report_window(response, request.method + " " + support::without_query(request.url));
+            return response;
+        }
 
-        // Nothing before the window INSEE announces (X-Rate-Limit-Reset, else Retry-After);
-        // take_slot() then waits for it or gives up, and says which.
+        // Nothing before the window INSEE announces (X-Rate-Limit-Reset, else Retry-After),
+        // for every caller of the connector: the host's quota holds them all until then.
         const auto now = system_clock::now();
         auto delay = support::reset_delay(response, kReset, now);
         if (!delay) {
@@ -113,8 +131,11 @@ HttpResponse SireneApi::send(HttpRequest request, const std::string &what, Budge
         // A margin for the clocks (ours and the gateway's) and the way there; a reset that
         // looks already past means the clocks disagree: then a second, not a rush of 429s.
         const auto wait = delay && *delay >= kResetMargin ? *delay + kResetMargin : milliseconds(seconds(1));
-        limiter_->block_until(steady_clock::now() + wait);
+        host_.quota_report("requests", "", wait);
         host_.debug(what + ": INSEE answered 429, its quota is used up");
+        give_up_unless_within(what, budget, wait, deadline);
+        host_.info(what + ": waiting " + seconds_text(wait) + " for INSEE's quota window");
+        if (!budget.call) std::this_thread::sleep_for(wait);  // no host quota to hold this call
     }
 }
 

@@ -8,13 +8,15 @@
 //   search       by name, postal code, NAF code, SIREN; paged by cursor, 100 per page at most
 // The "Test" button calls /informations with the key: key accepted, service UP.
 //
-// Quota: INSEE allows 30 requests a minute. The host's quotas are per second and per day, so
-// this descriptor declares none and the connector paces itself (sirene_rate_limiter.hpp),
-// honouring INSEE's 429 and X-Rate-Limit-Reset. Numbers are checked locally first
-// (sirene_identifiers.hpp): a typo costs no quota. Lookups are cached (sirene_cache.hpp).
+// Quota: INSEE allows 30 requests a minute. The descriptor declares that window and takes it
+// per request (quota_per_request), so the host paces every caller of the connector, jobs and
+// synchronous calls alike; quota_per_minute and quota_window_seconds replace it through
+// configure's answer. What INSEE says (X-Rate-Limit-*, a 429's reset) goes back to the host
+// (sirene_api.hpp). Numbers are checked locally first (sirene_identifiers.hpp): a typo costs
+// no quota. Lookups are cached (sirene_cache.hpp).
 //
 // Files: settings (sirene_settings), identifiers, records (parsing and normalisation, labels),
-// queries (q expressions), batching, rate limiter, cache, api (HTTP), lookups (the actions);
+// queries (q expressions), batching, cache, api (HTTP), lookups (the actions);
 // this file is the plugin glue. HTTP, TLS and error classes come from the SDK's support library.
 #include "sirene_lookups.hpp"
 #include "sirene_settings.hpp"
@@ -36,7 +38,6 @@ namespace {
 struct Runtime {
     Settings settings;
     std::shared_ptr<support::HttpClient> http;
-    std::shared_ptr<RateLimiter> limiter;
     std::shared_ptr<LookupCache> cache;
     std::shared_ptr<Lookups> lookups;
 };
@@ -103,26 +104,23 @@ public:
             .action("lookup_many", "Looks up to 10,000 SIRETs or SIRENs at once, batched; per-item results in order",
                     kLookupManyInput, &Sirene::lookup_many)
             .action("search", "Searches establishments by name, postal code, NAF code or SIREN, page by page",
-                    kSearchInput, &Sirene::search);
+                    kSearchInput, &Sirene::search)
+            .quota_window("requests", 30, std::chrono::seconds(60))
+            .quota_per_request();
     }
 
     explicit Sirene(Host host) : host_(host) {}
 
-    void configure(const Json &json) {
+    // Answers the quota window of the settings, which replaces the declared one.
+    Json configure(const Json &json) {
         Settings s = read_settings(json);
         const auto previous = runtime_.get();
         Runtime next;
 
-        // Keep what the new settings do not change: the connection pool (the keeper's job),
-        // the quota already spent in this window (a reconfiguration must not reset it), the
-        // cached companies.
+        // Keep what the new settings do not change: the connection pool (the keeper's job) and
+        // the cached companies. The quota already spent is the host's: a reconfiguration keeps it.
         next.http = clients_.client(s.connection, std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION,
                                     connection_block());
-        const bool same_quota = previous && previous->settings.quota_per_minute == s.quota_per_minute &&
-                                previous->settings.quota_window == s.quota_window;
-        next.limiter = same_quota ? previous->limiter
-                                  : std::make_shared<RateLimiter>(s.quota_per_minute,
-                                                                  std::chrono::duration_cast<std::chrono::milliseconds>(s.quota_window));
         const bool same_cache = previous && previous->settings.connection.base_url == s.connection.base_url &&
                                 previous->settings.cache_ttl == s.cache_ttl &&
                                 previous->settings.cache_max_entries == s.cache_max_entries &&
@@ -139,13 +137,16 @@ public:
             }
             next.cache = std::make_shared<LookupCache>(static_cast<std::size_t>(s.cache_max_entries), s.cache_ttl, store);
         }
-        auto api = std::make_shared<SireneApi>(s.connection.base_url, s.api_key, next.http, next.limiter, host_);
+        const auto quota = std::to_string(s.quota_per_minute) + " requests per " + std::to_string(s.quota_window.count()) + " s";
+        auto api = std::make_shared<SireneApi>(s.connection.base_url, s.api_key, next.http, quota, host_);
         next.lookups = std::make_shared<Lookups>(api, next.cache, static_cast<std::size_t>(s.batch_size), host_);
         next.settings = std::move(s);
         host_.debug(std::string("configured") + (next.settings.enabled ? "" : " (disabled)") + ", " +
                     std::to_string(next.settings.quota_per_minute) + " requests per " +
                     std::to_string(next.settings.quota_window.count()) + " s");
+        const auto answer = quota_answer(next.settings);
         runtime_.set(std::move(next));
+        return answer;
     }
 
     TestReport test(Call &call) {
@@ -212,6 +213,19 @@ public:
     }
 
 private:
+    // {"quota_windows":[{"scope":"requests","count":N,"window_seconds":S}]}
+    static Json quota_answer(const Settings &s) {
+        Json window = new Poco::JSON::Object;
+        window->set("scope", "requests");
+        window->set("count", s.quota_per_minute);
+        window->set("window_seconds", static_cast<int64_t>(s.quota_window.count()));
+        Poco::JSON::Array::Ptr windows = new Poco::JSON::Array;
+        windows->add(window);
+        Json answer = new Poco::JSON::Object;
+        answer->set("quota_windows", windows);
+        return answer;
+    }
+
     std::shared_ptr<const Runtime> usable() const {
         auto rt = runtime_.get();
         support::require_usable(RELAIS_PLUGIN_NAME, rt != nullptr, rt && rt->settings.enabled);
@@ -220,6 +234,7 @@ private:
 
     static Budget budget_for(const Runtime &rt, const Call &call) {
         Budget b;
+        b.call = &call;
         b.wait = std::chrono::duration_cast<std::chrono::milliseconds>(rt.settings.rate_limit_wait);
         const auto remaining = call.remaining();
         if (remaining != std::chrono::milliseconds::max()) b.call_deadline = std::chrono::steady_clock::now() + remaining;

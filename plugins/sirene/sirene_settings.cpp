@@ -47,7 +47,7 @@ support::SettingsMap<Settings> build_map() {
     support::add_connection_settings(map, &Settings::connection, connection_block());
     map.integer("quota_per_minute", &Settings::quota_per_minute, 30, {1, {}},
                 "Requests per quota window the subscription allows; INSEE's public plan allows 30 per minute. The "
-                "connector paces itself to it and honours INSEE's 429 and X-Rate-Limit-Reset (no seed field)");
+                "host paces every call of the connector to it, and to what INSEE's 429 and X-Rate-Limit-* say (no seed field)");
     map.seconds("quota_window_seconds", &Settings::quota_window, 60, {1, 3600},
                 "Length of the quota window; INSEE counts per minute. Change it only for another plan, or against an "
                 "emulator whose clock runs faster (no seed field)");

@@ -28,7 +28,7 @@ std::string json_string(const std::string &text) {
 std::string base64(const std::string &bytes) { return support::base64_encode(bytes); }
 
 ConnectorHarness::ConnectorHarness(std::string plugin, ConnectorHarnessOptions options)
-    : plugin_(std::move(plugin)), options_(options), dir_("relais-" + plugin_) {
+    : plugin_(std::move(plugin)), options_(options), dir_("relais-" + plugin_), quota_(dir_.path()) {
     ca_ = std::make_unique<emulator::TestCertificateAuthority>(dir_.path());
     copy_plugin(built_plugin_dir(), plugin_, dir_ / "plugins");
 }
@@ -47,7 +47,9 @@ void ConnectorHarness::load(const std::string &base_settings, const std::string 
 void ConnectorHarness::restart(const std::string &overrides) {
     instance_.reset();
     host::ScanOptions scan;
-    scan.backend = options_.backend ? options_.backend : (options_.with_backend ? &backend_ : nullptr);
+    host::PluginBackend *backend = options_.backend ? options_.backend : (options_.with_backend ? &backend_ : nullptr);
+    if (backend && !reporting_) reporting_ = std::make_unique<QuotaReportingBackend>(*backend, quota_.limiter());
+    scan.backend = backend ? reporting_.get() : nullptr;
     registry_ = std::make_unique<host::PluginRegistry>(host::PluginRegistry::scan(dir_ / "plugins", scan));
     const auto *plugin = registry_->find(plugin_);
     REQUIRE(plugin);
@@ -71,11 +73,20 @@ std::string ConnectorHarness::settings(const std::string &overrides) const {
 }
 
 host::CallResult ConnectorHarness::configure(const std::string &overrides) {
-    return instance_->configure(settings(overrides));
+    auto r = instance_->configure(settings(overrides));
+    // As the runtime: the limits of a connector whose configure succeeded.
+    if (r.ok()) quota_.configure(instance_->descriptor(), r.body);
+    return r;
+}
+
+host::CallResult ConnectorHarness::execute(const std::string &action, const std::string &input,
+                                           const std::string &call_id) {
+    HarnessCall call(quota_.limiter(), instance_->descriptor().name);
+    return instance_->execute(action, input, call_id, &call);
 }
 
 host::CallResult ConnectorHarness::call(const std::string &action, const std::string &input) {
-    return instance_->execute(action, input, "test-call");
+    return execute(action, input, "test-call");
 }
 
 Poco::JSON::Object::Ptr ConnectorHarness::ok(const std::string &action, const std::string &input) {
@@ -85,7 +96,10 @@ Poco::JSON::Object::Ptr ConnectorHarness::ok(const std::string &action, const st
     return parse(r.body);
 }
 
-host::CallResult ConnectorHarness::test() { return instance_->test(); }
+host::CallResult ConnectorHarness::test() {
+    HarnessCall call(quota_.limiter(), instance_->descriptor().name);
+    return instance_->test(&call);
+}
 
 std::vector<host::CallResult> ConnectorHarness::run_jobs(
     int max_jobs, const std::function<void(std::chrono::milliseconds)> &before_each) {
@@ -94,7 +108,7 @@ std::vector<host::CallResult> ConnectorHarness::run_jobs(
         const auto job = backend_.pop();
         if (!job) break;
         if (before_each) before_each(std::chrono::milliseconds(job->delay_ms));
-        results.push_back(instance_->execute(job->action, job->input, "job-" + std::to_string(job->id)));
+        results.push_back(execute(job->action, job->input, "job-" + std::to_string(job->id)));
     }
     return results;
 }

@@ -6,9 +6,13 @@
 //
 // What every connector test needs is here once: settings merged over the defaults and
 // validated by the host as `relais serve` does, calls, the Test button, restarts on the same
-// state (a host restart), and follow-up jobs run in order.
+// state (a host restart), and follow-up jobs run in order. And the connector's quota as the
+// host enforces it (harness_quota.hpp): every call and job takes from the host's QuotaLimiter,
+// configured from the descriptor and configure's answer, and the plugin's quota reports reach
+// it (except with_backend false: the standalone CLI, which has no quota).
 #pragma once
 
+#include "harness_quota.hpp"
 #include "memory_backend.hpp"
 #include "temp_dir.hpp"
 
@@ -47,10 +51,13 @@ public:
     const std::filesystem::path &ca_file() const { return ca_->ca_file(); }
     const std::filesystem::path &dir() const { return dir_.path(); }
     MemoryBackend &backend() { return backend_; }
+    // The connector's quota as the host keeps it.
+    host::QuotaLimiter &quota() { return quota_.limiter(); }
     host::PluginInstance &instance() { return *instance_; }
 
     // Loads the plugin; `base_settings` (a JSON object) is merged under every configure's
-    // overrides. The CA file is added as ca_file unless base_settings sets it.
+    // overrides. The CA file is added as ca_file unless base_settings sets it. Calls and jobs
+    // then take the quota its descriptor declares, as configure's answer adjusts it.
     void load(const std::string &base_settings, const std::string &overrides = "{}");
 
     // The base settings with `overrides` merged in, validated and defaulted by the host.
@@ -68,11 +75,15 @@ public:
     std::vector<host::CallResult> run_jobs(int max_jobs, const std::function<void(std::chrono::milliseconds)> &before_each);
 
 private:
+    host::CallResult execute(const std::string &action, const std::string &input, const std::string &call_id);
+
     std::string plugin_;
     ConnectorHarnessOptions options_;
     TempDir dir_;
     std::unique_ptr<emulator::TestCertificateAuthority> ca_;
     MemoryBackend backend_;
+    HarnessQuota quota_;
+    std::unique_ptr<QuotaReportingBackend> reporting_;  // the backend the plugin sees
     std::string base_settings_ = "{}";
     std::unique_ptr<host::PluginRegistry> registry_;
     std::shared_ptr<host::PluginInstance> instance_;

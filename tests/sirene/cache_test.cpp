@@ -88,7 +88,8 @@ TEST_CASE("sirene cache: in the plugin state it survives a restart of the connec
 
 TEST_CASE("sirene cache: without a host state store it stays in memory and says nothing is wrong", "[sirene][cache]") {
     HarnessOptions options;
-    options.settings = R"({"cache_in_state":true})";  // the standalone CLI's host: no backend
+    options.settings = R"({"cache_in_state":true})";
+    options.standalone = true;  // the standalone CLI's host: no backend
     SireneHarness h(options);
     h.ok("lookup", input("39860733300059"));
     CHECK(h.ok("lookup", input("39860733300059"))->getValue<bool>("cached"));

@@ -16,7 +16,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 using namespace relais;
@@ -441,4 +443,33 @@ TEST_CASE("sirene lookup: the wait for INSEE's quota window ends with the call's
     CHECK(log.has("more than the call has left"));
     CHECK_FALSE(log.has("waiting"));
     CHECK_FALSE(log.has("next try"));
+}
+
+TEST_CASE("sirene lookup: a 429 one caller gets makes a concurrent caller wait too, through the host's quota",
+          "[sirene][lookup][quota]") {
+    // INSEE's window (2 per 2 s) is spent by another program. Caller A meets the 429 and
+    // reports the reset to the host; caller B, started while A waits, is held by the host
+    // until then, and never sends into the full window: one 429 in all.
+    HarnessOptions options;
+    options.requests_per_window = 2;
+    options.window = std::chrono::seconds(2);
+    SireneHarness h(options);
+    spend_the_window(h, 2);
+    PluginLog log;
+    auto a = std::async(std::launch::async, [&h] { return h.call("lookup", input("39860733300059")); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!log.has(": waiting ") && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(log.has(": waiting "));
+    CHECK(h.emulator().rate_limited() == 1);
+    CHECK(h.quota().wait_ms("sirene") > 0);  // the host holds every caller until INSEE's reset
+
+    const auto b = h.call("lookup", input("35600000000048"));
+    INFO(b.message);
+    CHECK(b.ok());
+    const auto first = a.get();
+    INFO(first.message);
+    CHECK(first.ok());
+    CHECK(h.emulator().rate_limited() == 1);  // B waited for the reset A was told of
+    CHECK(h.emulator().api_requests() == 5);  // the other program's 2, A's refused one, A, B
 }

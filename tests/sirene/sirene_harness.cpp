@@ -8,7 +8,7 @@ namespace {
 
 ConnectorHarnessOptions harness_options(const HarnessOptions &o) {
     ConnectorHarnessOptions h;
-    h.with_backend = o.backend != nullptr;
+    h.with_backend = !o.standalone;
     h.backend = o.backend;
     h.configure = o.configure;
     return h;

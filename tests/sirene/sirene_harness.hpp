@@ -19,7 +19,10 @@ struct HarnessOptions {
     // Settings merged over the defaults (enabled, key, base_url of the emulator).
     std::string settings = "{}";
     bool configure = true;
-    host::PluginBackend *backend = nullptr;  // none by default: as the standalone CLI
+    // The host's jobs and state: the harness's memory backend by default, as relais serve has.
+    host::PluginBackend *backend = nullptr;
+    // No backend at all, as the standalone CLI: no state, and no quota reports reach the host.
+    bool standalone = false;
 };
 
 class SireneHarness : public ConnectorHarness {
