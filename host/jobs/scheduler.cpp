@@ -188,6 +188,12 @@ void Scheduler::set_on_progress(JobHook hook) {
     on_progress_ = std::move(hook);
 }
 
+void Scheduler::set_hook_filter(JobFilter concerns) {
+    std::lock_guard lock(mutex_);
+    if (started_) throw std::logic_error("scheduler: set hooks before start()");
+    hook_filter_ = std::move(concerns);
+}
+
 void Scheduler::start() {
     {
         std::lock_guard lock(mutex_);
@@ -271,7 +277,8 @@ void Scheduler::finished_elsewhere(JobId id) {
     if (!on_finished_) return;
     try {
         const auto detail = store_.get(id);
-        if (detail && is_final(detail->job.state)) on_finished_(detail->job);
+        if (!detail || (hook_filter_ && !hook_filter_(detail->job))) return;
+        if (is_final(detail->job.state)) on_finished_(*detail);
     } catch (const std::exception &e) {
         logger().error("after job " + std::to_string(id) + " ended: " + e.what());
     }
@@ -584,13 +591,16 @@ void Scheduler::finish(const Job &job, std::optional<int64_t> retry_at, bool rec
     done_.notify_all();
 
     if (!recorded || (!on_attempt_ && !on_finished_ && !on_progress_)) return;
+    if (hook_filter_ && !hook_filter_(job)) return;
     try {
+        // The state the attempt left (a cancel may have turned a retry into cancelled), read
+        // once for all the hooks.
         const auto detail = store_.get(job.id);
         if (!detail) return;
-        if (on_attempt_) on_attempt_(detail->job);
-        if (on_finished_ && is_final(detail->job.state)) on_finished_(detail->job);
+        if (on_attempt_) on_attempt_(*detail);
+        if (on_finished_ && is_final(detail->job.state)) on_finished_(*detail);
         if (on_progress_ && detail->job.state == JobState::waiting && detail->job.callback_progress)
-            on_progress_(detail->job);
+            on_progress_(*detail);
     } catch (const std::exception &e) {
         logger().error("after " + job_name(job) + ": " + e.what());
     }

@@ -163,7 +163,9 @@ public:
 
 class Scheduler {
 public:
-    using JobHook = std::function<void(const Job &)>;
+    // A hook gets the job as stored, with its attempts: what a callback posts.
+    using JobHook = std::function<void(const JobDetail &)>;
+    using JobFilter = std::function<bool(const Job &)>;
 
     // Throws std::invalid_argument for an empty owner, workers < 1 or a period <= 0.
     Scheduler(JobStore &store, JobExecutor &executor, Clock &clock, SchedulerOptions options);
@@ -190,6 +192,10 @@ public:
     void set_on_attempt(JobHook hook);
     void set_on_finished(JobHook hook);
     void set_on_progress(JobHook hook);
+    // The hooks run only for the jobs `concerns` accepts, judged on the job as claimed (so on
+    // what an attempt does not change, such as its callback_url): the others are not read
+    // again after each attempt. Without a filter the hooks see every job.
+    void set_hook_filter(JobFilter concerns);
 
     // Requeues expired leases, plans the periodic tasks and starts the threads. Once only.
     void start();
@@ -255,6 +261,7 @@ private:
     JobHook on_attempt_;
     JobHook on_finished_;
     JobHook on_progress_;
+    JobFilter hook_filter_;
 
     std::mutex claim_mutex_;  // one claim at a time; taken before mutex_
     mutable std::mutex mutex_;

@@ -10,6 +10,9 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 
+#include <mutex>
+#include <unordered_map>
+
 #include <unistd.h>
 
 namespace relais::host {
@@ -162,18 +165,54 @@ public:
         const auto c = connectors_ ? connectors_->find(job.connector) : nullptr;
         if (!c) return refusal(RELAIS_INVALID_CONFIG, "connector " + job.connector + " is not loaded");
         if (const auto why = unusable(*c); !why.empty()) return refusal(RELAIS_INVALID_CONFIG, why);
-        if (const auto why = input_problems(*c, job.action, job.input); !why.empty())
-            return refusal(RELAIS_INVALID_INPUT, why);
+        const auto schema = c->action_schemas.find(job.action);
+        if (schema == c->action_schemas.end())
+            return refusal(RELAIS_INVALID_INPUT, "connector " + c->name() + " has no action '" + job.action + "'");
+        if (!validated_with(job.id, schema->second)) {
+            if (const auto why = input_problems(*c, job.action, job.input); !why.empty())
+                return refusal(RELAIS_INVALID_INPUT, why);
+            remember(job.id, schema->second);
+        }
         JobCall call(context);
         StepInput step;
         step.step = static_cast<uint32_t>(job.step + 1);
         step.checkpoint = job.checkpoint;
         step.idempotency_key = job.idempotency_key;
-        return connectors_->execute(*c, job.action, job.input, "job-" + std::to_string(job.id), &call, step);
+        auto result = connectors_->execute(*c, job.action, job.input, "job-" + std::to_string(job.id), &call, step);
+        // A job that continues later keeps its mark for its next step; any other outcome may
+        // be its last, and a retry checks its input again.
+        if (!(result.ok() && result.later)) forget(job.id);
+        return result;
+    }
+
+    // The job's input was found valid against `schema` (submit() checked it): its attempts
+    // need not check it again while the connector's action keeps that very schema object.
+    // Kept in memory only: after a restart each job is checked once more.
+    void remember(JobId id, const std::shared_ptr<const JsonSchema> &schema) {
+        std::lock_guard lock(mutex_);
+        // Jobs cancelled or expired before running leave their mark behind: a bound keeps that
+        // small, and clearing only costs a check each.
+        if (validated_.size() >= kMaxRemembered) validated_.clear();
+        validated_[id] = schema;
     }
 
 private:
+    static constexpr size_t kMaxRemembered = 100'000;
+
+    // Holding the schema keeps its address from being reused by a newer one.
+    bool validated_with(JobId id, const std::shared_ptr<const JsonSchema> &schema) {
+        std::lock_guard lock(mutex_);
+        const auto it = validated_.find(id);
+        return it != validated_.end() && it->second == schema;
+    }
+    void forget(JobId id) {
+        std::lock_guard lock(mutex_);
+        validated_.erase(id);
+    }
+
     ConnectorManager *&connectors_;
+    std::mutex mutex_;
+    std::unordered_map<JobId, std::shared_ptr<const JsonSchema>> validated_;
 };
 
 ConnectorPolicy policy_for(const Connector &c) {
@@ -267,15 +306,15 @@ JobRuntime::JobRuntime(const std::filesystem::path &data_dir, Options options)
             [metrics](const std::string &connector, const std::string &scope, int64_t waited_ms) {
                 metrics->record_quota_wait(connector, scope, std::chrono::milliseconds(std::max<int64_t>(0, waited_ms)));
             });
-    scheduler_->set_on_finished([this](const Job &job) {
-        if (!job.callback_url) return;
-        if (const auto detail = store_->get(job.id)) callbacks_.post(*detail);
+    // The hooks post callbacks, so only jobs with a callback_url are read again after an attempt.
+    scheduler_->set_hook_filter([](const Job &job) { return job.callback_url.has_value(); });
+    scheduler_->set_on_finished([this](const JobDetail &detail) {
+        if (detail.job.callback_url) callbacks_.post(detail);
     });
     // Only for jobs that asked (Job::callback_progress): not kept across a restart, unlike the
     // final callback.
-    scheduler_->set_on_progress([this](const Job &job) {
-        if (!job.callback_url) return;
-        if (const auto detail = store_->get(job.id)) callbacks_.post(*detail, CallbackSender::Kind::progress);
+    scheduler_->set_on_progress([this](const JobDetail &detail) {
+        if (detail.job.callback_url) callbacks_.post(detail, CallbackSender::Kind::progress);
     });
 }
 
@@ -319,7 +358,10 @@ EnqueueResult JobRuntime::submit(NewJob job) {
             job.deadline_at = now + static_cast<int64_t>(std::min<uint64_t>(action->job_deadline_seconds, INT64_MAX / 4000)) * 1000;
     }
     const auto result = store_->enqueue(job, now);
-    if (result.created) scheduler_->notify();
+    if (result.created) {
+        executor_->remember(result.job.id, c->action_schemas.at(job.action));
+        scheduler_->notify();
+    }
     return result;
 }
 

@@ -112,8 +112,8 @@ struct Rig {
                  SqliteJobStoreOptions store_options = {})
         : store(dir.path(), store_options), executor(std::move(behaviour)),
           scheduler(store, executor, clock, options), threads(options.workers + 1) {
-        scheduler.set_on_attempt([this](const Job &job) { attempts.update([&] { ended.push_back(job); }); });
-        scheduler.set_on_finished([this](const Job &job) { attempts.update([&] { finished.push_back(job); }); });
+        scheduler.set_on_attempt([this](const JobDetail &d) { attempts.update([&] { ended.push_back(d.job); }); });
+        scheduler.set_on_finished([this](const JobDetail &d) { attempts.update([&] { finished.push_back(d.job); }); });
     }
 
     static SchedulerOptions default_options() {
@@ -710,7 +710,7 @@ TEST_CASE("scheduler: 2000 no-op jobs over 2 connectors all complete exactly onc
     auto options = Rig::default_options();
     options.workers = 4;
     Scheduler scheduler(store, executor, clock, options);
-    scheduler.set_on_finished([&](const Job &) { journal.update([&] { ++finished; }); });
+    scheduler.set_on_finished([&](const JobDetail &) { journal.update([&] { ++finished; }); });
     scheduler.set_policy("diagnostics", policy(8));
     scheduler.set_policy("sirene", policy(8));
     auto enqueue = [&](int n) {
@@ -752,5 +752,40 @@ TEST_CASE("scheduler: finished jobs are deleted once the retention has passed, d
     REQUIRE(rig.await_idle());
     CHECK_FALSE(rig.store.get(good).has_value());
     CHECK(rig.detail(bad).job.state == JobState::dead);
+    rig.scheduler.stop(0);
+}
+
+TEST_CASE("scheduler: with a hook filter, the hooks see only the jobs it accepts, with their attempts",
+          "[scheduler][hooks]") {
+    std::vector<JobDetail> finished_details;  // under rig.attempts; before the rig, whose threads write it
+    Rig rig([](const Job &, JobContext &, int call) { return call < 2 ? error(RELAIS_TRANSIENT, "503") : ok(); });
+    rig.scheduler.set_hook_filter([](const Job &job) { return job.callback_url.has_value(); });
+    rig.scheduler.set_on_finished(
+        [&](const JobDetail &d) { rig.attempts.update([&] { finished_details.push_back(d); }); });
+    auto p = policy();
+    p.retry.delay_ms = 1'000;
+    rig.scheduler.set_policy("chorus", p);
+    NewJob with_callback;
+    with_callback.connector = "chorus";
+    with_callback.action = "send";
+    with_callback.callback_url = "https://erp.example/cb";
+    const auto followed = rig.store.enqueue(with_callback, T0).job.id;
+    rig.enqueue("chorus");
+    rig.enqueue("chorus");
+    rig.scheduler.start();
+
+    REQUIRE(rig.await_idle());
+    CHECK(rig.store.count(JobState::failed_retrying) == 3);
+    rig.clock.advance(1'000);
+    REQUIRE(rig.attempts.wait([&] { return finished_details.size() >= 1; }));
+    REQUIRE(rig.await_idle());
+    CHECK(rig.store.count(JobState::succeeded) == 3);
+    // Two attempts of the followed job, none of the others.
+    CHECK(rig.attempts.read([&] { return rig.ended.size(); }) == 2);
+    const auto seen = rig.attempts.read([&] { return finished_details; });
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].job.id == followed);
+    CHECK(seen[0].job.state == JobState::succeeded);
+    CHECK(seen[0].attempts.size() == 2);
     rig.scheduler.stop(0);
 }

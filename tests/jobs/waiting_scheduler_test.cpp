@@ -66,9 +66,9 @@ struct Rig {
     explicit Rig(Executor::Behaviour behaviour, int workers = 1)
         : store(dir.path()), executor(std::move(behaviour)), scheduler(store, executor, clock, options(workers)),
           threads(workers + 1) {
-        scheduler.set_on_attempt([this](const Job &job) { record(attempts, job); });
-        scheduler.set_on_finished([this](const Job &job) { record(finished, job); });
-        scheduler.set_on_progress([this](const Job &job) { record(progress, job); });
+        scheduler.set_on_attempt([this](const JobDetail &d) { record(attempts, d.job); });
+        scheduler.set_on_finished([this](const JobDetail &d) { record(finished, d.job); });
+        scheduler.set_on_progress([this](const JobDetail &d) { record(progress, d.job); });
     }
     static SchedulerOptions options(int workers) {
         SchedulerOptions o;
