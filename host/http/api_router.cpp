@@ -5,45 +5,56 @@
 #include <Poco/URI.h>
 
 #include <sstream>
+#include <string_view>
 
 namespace relais::host::http {
 namespace {
 
-std::vector<std::string> split_path(const std::string &path) {
-    std::vector<std::string> parts;
-    std::string current;
-    for (char c : path) {
-        if (c == '/') {
-            if (!current.empty()) parts.push_back(current);
-            current.clear();
-        } else {
-            current += c;
-        }
-    }
-    if (!current.empty()) parts.push_back(current);
+// The next non-empty segment of `path` from `pos` (empty slashes are skipped, so "//a/" is
+// "/a"), or an empty view at the end. Views into the caller's string: nothing is copied, as
+// every request walks every route's template.
+std::string_view next_segment(std::string_view path, std::size_t &pos) {
+    while (pos < path.size() && path[pos] == '/') ++pos;
+    const auto begin = pos;
+    while (pos < path.size() && path[pos] != '/') ++pos;
+    return path.substr(begin, pos - begin);
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+    std::vector<std::string_view> parts;
+    std::size_t pos = 0;
+    for (auto s = next_segment(path, pos); !s.empty(); s = next_segment(path, pos)) parts.push_back(s);
     return parts;
 }
 
-bool match_template(const std::string &tmpl, const std::vector<std::string> &segments,
-                    std::map<std::string, std::string> &params) {
-    const auto parts = split_path(tmpl);
-    if (parts.size() != segments.size()) return false;
-    std::map<std::string, std::string> found;
-    for (size_t i = 0; i < parts.size(); ++i) {
-        if (parts[i].size() > 2 && parts[i].front() == '{' && parts[i].back() == '}') {
-            std::string decoded;
-            Poco::URI::decode(segments[i], decoded);
-            found[parts[i].substr(1, parts[i].size() - 2)] = decoded;
-        } else if (parts[i] != segments[i]) {
-            return false;
-        }
+bool is_placeholder(std::string_view part) { return part.size() > 2 && part.front() == '{' && part.back() == '}'; }
+
+// Whether the template matches the segments, literal parts compared in place.
+bool matches(std::string_view tmpl, const std::vector<std::string_view> &segments) {
+    std::size_t pos = 0;
+    std::size_t i = 0;
+    for (auto part = next_segment(tmpl, pos); !part.empty(); part = next_segment(tmpl, pos), ++i) {
+        if (i == segments.size()) return false;
+        if (!is_placeholder(part) && part != segments[i]) return false;
     }
-    params = std::move(found);
-    return true;
+    return i == segments.size();
+}
+
+// The {placeholders} of a template known to match, percent-decoded.
+std::map<std::string, std::string> params_of(std::string_view tmpl, const std::vector<std::string_view> &segments) {
+    std::map<std::string, std::string> found;
+    std::size_t pos = 0;
+    std::size_t i = 0;
+    for (auto part = next_segment(tmpl, pos); !part.empty(); part = next_segment(tmpl, pos), ++i) {
+        if (!is_placeholder(part)) continue;
+        std::string decoded;
+        Poco::URI::decode(std::string(segments[i]), decoded);
+        found[std::string(part.substr(1, part.size() - 2))] = std::move(decoded);
+    }
+    return found;
 }
 
 }  // namespace
-
 ApiResponse ApiResponse::json(int status, const Poco::JSON::Object::Ptr &body) {
     ApiResponse r;
     r.status = status;
@@ -66,10 +77,9 @@ const Route &ApiRouter::match(const std::string &method, const std::string &path
     const auto segments = split_path(path);
     std::string allowed;
     for (const auto &r : routes_) {
-        std::map<std::string, std::string> p;
-        if (!match_template(r.path, segments, p)) continue;
+        if (!matches(r.path, segments)) continue;
         if (r.method == method) {
-            params = std::move(p);
+            params = params_of(r.path, segments);
             return r;
         }
         allowed += (allowed.empty() ? "" : ", ") + r.method;
