@@ -3,7 +3,11 @@
 #include "jobs/schema_migrations.hpp"
 #include "jobs/sqlite_db.hpp"
 
+#include <sqlite3.h>
+
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <array>
 #include <cstdio>
 
@@ -166,7 +170,7 @@ SqliteJobStore::SqliteJobStore(const fs::path &data_dir, SqliteJobStoreOptions o
     : file_(data_dir / kFileName) {
     try {
         fs::create_directories(data_dir);
-        open(options);
+        open_retrying(options);
     } catch (const fs::filesystem_error &e) {
         throw JobStoreError("cannot create the data directory " + data_dir.string() + ": " + e.code().message());
     } catch (const sqlite::Error &e) {
@@ -175,6 +179,25 @@ SqliteJobStore::SqliteJobStore(const fs::path &data_dir, SqliteJobStoreOptions o
 }
 
 SqliteJobStore::~SqliteJobStore() = default;
+
+// Several connections opening a fresh file at once (processes starting together, or the
+// job store beside the plugin state and the quota journal) can be told SQLITE_BUSY at once,
+// without the busy handler being asked: switching the journal to WAL takes an exclusive lock
+// SQLite does not wait for. That is not a failure, only bad timing: open again, for as long as
+// any other write would have waited.
+void SqliteJobStore::open_retrying(const SqliteJobStoreOptions &options) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+    for (int attempt = 1;; ++attempt) {
+        try {
+            open(options);
+            return;
+        } catch (const sqlite::Error &e) {
+            if ((e.code() & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= give_up) throw;
+            db_.reset();
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * attempt, 50)));
+        }
+    }
+}
 
 void SqliteJobStore::open(const SqliteJobStoreOptions &options) {
     db_ = std::make_unique<sqlite::Database>(file_, options.busy_timeout_ms);

@@ -109,6 +109,7 @@ private:
         bool done = false;
     };
 
+    void open_retrying(const SqliteJobStoreOptions &options);
     void open(const SqliteJobStoreOptions &options);
     // Inserts every job of the batch in one transaction, synced in "accepted" mode, and fills
     // in each one's result or error.

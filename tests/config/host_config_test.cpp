@@ -273,7 +273,7 @@ TEST_CASE("host config: unknown keys are errors", "[host_config]") {
           "host.listen.bind: expected no property 'bind' (allowed: address, port), found string");
     CHECK_THAT(c.host_problem(R"({"threads": 4})"),
                Catch::StartsWith("host.threads: expected no property 'threads' (allowed: listen, tls, data_dir, "
-                                 "plugin_dir, log, api, jobs, tokens)"));
+                                 "plugin_dir, log, api, jobs, events, tokens)"));
     CHECK_THAT(c.host_problem(R"({"api": {"max_thread": 4}})"),
                Catch::StartsWith("host.api.max_thread: expected no property"));
     CHECK_THAT(c.host_problem(R"({"log": {"file": "x"}})"), Catch::StartsWith("host.log.file: expected no property"));
