@@ -1,51 +1,18 @@
-// SIREN and SIRET numbers: normalised and checked locally before anything is sent to INSEE,
-// so a typo costs no quota and the user learns at once what is wrong with the number.
-//
-// - SIREN: 9 digits; SIRET: 14 digits (SIREN + 5-digit NIC). Spaces are tolerated anywhere
-//   (also the no-break spaces French formatting puts in "398 607 333 00059").
-// - Check digit: Luhn (mod 10) over all the digits.
-// - La Poste: SIRETs of SIREN 356000000 do not follow Luhn; they are valid when the sum of
-//   their 14 digits is a multiple of 5, except the head office 35600000000048, which is an
-//   ordinary Luhn number (python-stdnum's fr.siret; shared/reference/sirene-mindee.md A.10).
+// SIREN and SIRET numbers, checked before anything is sent to INSEE: the SDK's French company
+// numbers (relais/support/company_ids.hpp), under the names this connector's code uses.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <string_view>
+#include <relais/support/company_ids.hpp>
 
 namespace relais::sirene {
 
-enum class IdKind { siren, siret };
-
-struct Identifier {
-    IdKind kind = IdKind::siret;
-    std::string digits;  // 9 or 14 digits
-
-    std::string siren() const { return digits.substr(0, 9); }
-    const char *kind_name() const { return kind == IdKind::siret ? "siret" : "siren"; }
-    // "siret:39860733300059": the cache key, and the field of a q search.
-    std::string key() const { return std::string(kind_name()) + ":" + digits; }
-    bool operator==(const Identifier &o) const { return kind == o.kind && digits == o.digits; }
-};
-
-// Why a number is refused, for an invalid_input error and its detail.
-struct IdentifierProblem {
-    std::string reason;   // "characters", "length", "luhn", "la_poste_digit_sum", "empty"
-    std::string message;  // one line, says what is wrong and how to fix it
-};
-
-// The identifier, or why `input` is not one.
-struct Parsed {
-    std::optional<Identifier> id;
-    std::optional<IdentifierProblem> problem;
-};
-Parsed parse_identifier(std::string_view input);
-
-// Throws relais::invalid_input (detail: input, reason) when `input` is not a valid number.
-Identifier require_identifier(std::string_view input);
-
-bool luhn_valid(std::string_view digits);
-// La Poste's SIRETs: 356000000 followed by a NIC, other than its Luhn-checked head office.
-bool is_la_poste_siret(std::string_view siret);
+using support::IdKind;
+using support::Identifier;
+using support::IdentifierProblem;
+using support::Parsed;
+using support::parse_identifier;
+using support::require_identifier;
+using support::luhn_valid;
+using support::is_la_poste_siret;
 
 }  // namespace relais::sirene

@@ -3,13 +3,14 @@
 // about where two values differ.
 #pragma once
 
+#include <relais/support/bytes.hpp>
+
 #include <string>
 #include <string_view>
 
 namespace relais::support {
 
-// HMAC-SHA256 of `message` under `key`, as lowercase hex (64 characters).
-std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+// hmac_sha256_hex (HMAC-SHA256 of a message under a key, as lowercase hex) is in bytes.hpp.
 
 // True when a and b are equal, in a time that depends only on their lengths.
 bool equal_in_constant_time(std::string_view a, std::string_view b);

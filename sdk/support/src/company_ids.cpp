@@ -1,8 +1,10 @@
-#include "sirene_identifiers.hpp"
+#include <relais/support/company_ids.hpp>
 
 #include <relais/plugin.hpp>
 
-namespace relais::sirene {
+#include <cctype>
+
+namespace relais::support {
 
 namespace {
 
@@ -114,6 +116,26 @@ Parsed parse_identifier(std::string_view input) {
     return out;
 }
 
+std::optional<std::string> parse_french_vat(std::string_view input) {
+    auto text = without_spaces(input);
+    std::string compact;
+    for (char c : text)
+        if (c != '.' && c != '-') compact += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (compact.size() != 13 || compact.compare(0, 2, "FR") != 0) return std::nullopt;
+    const auto key = compact.substr(2, 2);
+    const auto siren = compact.substr(4);
+    if (!first_non_digit(siren).empty() || !luhn_valid(siren)) return std::nullopt;
+    for (char c : key)
+        if (!std::isalnum(static_cast<unsigned char>(c))) return std::nullopt;
+    if (first_non_digit(key).empty()) {
+        const auto expected = (12 + 3 * (std::stoll(siren) % 97)) % 97;
+        if (std::stoi(key) != expected) return std::nullopt;
+    }
+    return compact;
+}
+
+std::string siren_of_vat(const std::string &canonical_vat) { return canonical_vat.substr(4); }
+
 Identifier require_identifier(std::string_view input) {
     auto parsed = parse_identifier(input);
     if (parsed.id) return *parsed.id;
@@ -123,4 +145,4 @@ Identifier require_identifier(std::string_view input) {
     throw invalid_input(parsed.problem->message, detail);
 }
 
-}  // namespace relais::sirene
+}  // namespace relais::support
