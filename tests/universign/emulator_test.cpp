@@ -656,3 +656,47 @@ TEST_CASE("universign emulator: a requests-per-second quota answers 429, or faul
         CHECK(f.fault_code("requester.listTransactions", {xr::Struct{}}) == 73040);
     }
 }
+
+TEST_CASE("universign emulator: a requester's cancellation and an expiry are pushed too", "[universign]") {
+    UniversignEmulatorOptions options;
+    options.expire_after = 24h;
+    Fixture f(options);
+    Receiver receiver;
+    f.emu->set_push_url("default", receiver.server.base_url() + "/universign/push");
+    const auto cancelled = f.create({signer("Ann", "ann+never@x.test")}, {document("a.pdf", pdf("a"))});
+    const auto lapsing = f.create({signer("Ben", "ben+never@x.test")}, {document("b.pdf", pdf("b"))});
+    f.ok("requester.cancelTransaction", {cancelled});
+    f.clock->advance(24h);
+    CHECK(f.emu->deliver_due_pushes() == 2);
+    const auto requests = receiver.server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].query == "id=" + cancelled + "&signer=0&status=3");
+    CHECK(requests[1].query == "id=" + lapsing + "&signer=0&status=1");
+}
+
+TEST_CASE("universign emulator: the uncertain shapes can each be produced", "[universign]") {
+    SECTION("customId under its other plausible key, or none") {
+        for (const auto key : {CustomIdKey::custom_id, CustomIdKey::absent}) {
+            UniversignEmulatorOptions options;
+            options.xmlrpc.custom_id_key = key;
+            Fixture f(options);
+            const auto info = f.info(f.create({signer("Ann", "ann@x.test")}, {document("a.pdf", pdf("a"))}, "k-1"));
+            CHECK(!info.member("customerId"));
+            CHECK((info.member("customId") != nullptr) == (key == CustomIdKey::custom_id));
+        }
+    }
+    SECTION("REST errors as RFC 7807 problems, or empty") {
+        UniversignEmulatorOptions options;
+        options.rest.error_shape = RestErrorShape::problem_json;
+        Fixture f(options);
+        const auto missing = f.rest("GET", "/v1/transactions/tx_nothing");
+        CHECK(missing.status == 404);
+        CHECK(missing.header("Content-Type") == "application/problem+json");
+        CHECK(missing.json()->getValue<int>("status") == 404);
+        options.rest.error_shape = RestErrorShape::empty;
+        Fixture g(options);
+        const auto empty = g.rest("GET", "/v1/transactions/tx_nothing");
+        CHECK(empty.status == 404);
+        CHECK(empty.body.empty());
+    }
+}

@@ -52,10 +52,14 @@
 // transactions show state "archived" and keep serving their documents).
 //
 // Pushes. XML-RPC: a URL per profile (set_push_url; Universign's staff set it on the account),
-// called GET <url>?id=<transactionId>&signer=<index>&status=<int 0..5> when a signer signs or
-// refuses, and when the transaction ends (expiry, failure, cancellation). REST: a webhook URL
-// (set_webhook_url, the web UI's setting), POSTed a JSON event {"object":"event", "id",
-// "type", "created_at", "payload": the transaction}. Pushes are sent from the caller's thread
+// called GET <url>?id=<transactionId>&signer=<index>&status=<int 0..5> when a signer signs,
+// refuses or fails, and when the transaction expires or is cancelled (the last signature's
+// push carries status 2, completed). A token the receiver wants goes in the URL's own query,
+// which is kept. REST: a webhook URL (set_webhook_url, the web UI's setting), POSTed a JSON
+// event {"object":"event", "id", "type", "created_at", "payload": the transaction} for
+// transaction.lifecycle.{created,started,completed,cancelled,expired}, action.closed (a
+// signature) and action.stalled (a refusal); unsigned, since the reference knows neither
+// the JWS header's name nor the payload schema. Pushes are sent from the caller's thread
 // by deliver_due_pushes() (the standalone program calls it every 100 ms); an answer other than
 // 2xx, or none, is tried again 1 min, 5 min, 30 min, 2 h, 6 h, 24 h and 48 h later.
 //
