@@ -70,12 +70,6 @@ ChorusBackendHolder::ChorusBackendHolder()
           return std::chrono::duration_cast<std::chrono::milliseconds>(c->now().time_since_epoch()).count();
       }) {}
 
-Poco::JSON::Object::Ptr JobRun::result() const { return steps.empty() ? nullptr : parse(steps.back().body); }
-
-Poco::JSON::Object::Ptr JobRun::progress() const {
-    return waiting() ? parse(steps.back().later->checkpoint) : nullptr;
-}
-
 ChorusHarness::ChorusHarness(ChorusHarnessOptions options)
     : ConnectorHarness("chorus", harness_options(options, &chorus_backend)) {
     chorus_emulator::ChorusEmulatorOptions e;

@@ -35,17 +35,6 @@ struct ChorusBackendHolder {
     ChorusBackendHolder();
 };
 
-// One job as the host runs it: its steps' results, in order.
-struct JobRun {
-    std::vector<host::CallResult> steps;
-    const host::CallResult &last() const { return steps.back(); }
-    bool waiting() const { return !steps.empty() && steps.back().ok() && steps.back().later; }
-    // The last step's result document (the job's result once it ended well).
-    Poco::JSON::Object::Ptr result() const;
-    // The progress the last step left (null unless it continues later).
-    Poco::JSON::Object::Ptr progress() const;
-};
-
 class ChorusHarness : private ChorusBackendHolder, public ConnectorHarness {
 public:
     explicit ChorusHarness(ChorusHarnessOptions options = {});

@@ -85,6 +85,21 @@ host::CallResult ConnectorHarness::execute(const std::string &action, const std:
     return instance_->execute(action, input, call_id, &call);
 }
 
+host::CallResult ConnectorHarness::step(const std::string &action, const std::string &input, uint32_t step,
+                                        const std::optional<std::string> &checkpoint, const std::string &job) {
+    HarnessCall call(quota_.limiter(), instance_->descriptor().name);
+    host::StepInput in;
+    in.step = step;
+    in.checkpoint = checkpoint;
+    return instance_->execute(action, input, job, &call, in);
+}
+
+Poco::JSON::Object::Ptr JobRun::result() const { return steps.empty() ? nullptr : parse(steps.back().body); }
+
+Poco::JSON::Object::Ptr JobRun::progress() const {
+    return waiting() ? parse(steps.back().later->checkpoint) : nullptr;
+}
+
 host::CallResult ConnectorHarness::call(const std::string &action, const std::string &input) {
     return execute(action, input, "test-call");
 }

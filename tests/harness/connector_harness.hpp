@@ -26,6 +26,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,17 @@ struct ConnectorHarnessOptions {
     host::PluginBackend *backend = nullptr;
     // load() configures the instance and requires success.
     bool configure = true;
+};
+
+// One job as the host runs it: its steps' results, in order.
+struct JobRun {
+    std::vector<host::CallResult> steps;
+    const host::CallResult &last() const { return steps.back(); }
+    bool waiting() const { return !steps.empty() && steps.back().ok() && steps.back().later; }
+    // The last step's result document (the job's result once it ended well).
+    Poco::JSON::Object::Ptr result() const;
+    // The progress the last step left (null unless it continues later).
+    Poco::JSON::Object::Ptr progress() const;
 };
 
 class ConnectorHarness {
@@ -69,6 +81,11 @@ public:
     host::CallResult test();
     // A fresh plugin instance (a host restart) on the same state, configured with `overrides`.
     void restart(const std::string &overrides = "{}");
+
+    // One step of a job of `action`, with the connector's quota as the scheduler gives it: step 1
+    // without checkpoint, later steps with the one the previous step left.
+    host::CallResult step(const std::string &action, const std::string &input, uint32_t step,
+                          const std::optional<std::string> &checkpoint, const std::string &job = "job-1");
 
     // Runs queued jobs in order, each after `before_each` was told its delay (a test moves its
     // emulator's clock by it instead of waiting), until none is left or `max_jobs` ran.
