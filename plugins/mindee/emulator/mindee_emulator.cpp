@@ -125,7 +125,7 @@ Response v1_failure(MindeeEmulator::Failure failure, const std::string &url) {
         // once with 400 and once with 201 and no document at all.
         const int status = failure == F::bad_request_object_detail ? 400 : 201;
         Poco::JSON::Array::Ptr messages = new Poco::JSON::Array;
-        messages->add(std::string("The document could not be processed."));
+        messages->add(std::string("Invalid document: a read error occurred."));
         Json details = object();
         details->set("document", messages);
         Json error = object();
@@ -157,7 +157,7 @@ Response v2_failure(MindeeEmulator::Failure failure) {
     case F::bad_request_object_detail:
     case F::created_without_document:
         return v2_problem(400, "Bad request", "The request could not be processed.", "400-001",
-                          {{"#/file", "The document could not be processed."}});
+                          {{"#/file", "Invalid document: a read error occurred."}});
     case F::bad_gateway_html: return html_gateway_error(502);
     case F::unavailable_html: return html_gateway_error(503);
     case F::gateway_timeout_html: return html_gateway_error(504);
