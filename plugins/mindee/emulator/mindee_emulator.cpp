@@ -27,9 +27,9 @@ MindeeEmulator::MindeeEmulator(MindeeEmulatorOptions options)
       models_(options_.models.empty() ? default_models() : options_.models),
       server_(options_.server),
       v1_second_(std::make_unique<SlidingWindow>(options_.v1_per_second, seconds(1))),
-      v1_minute_(std::make_unique<SlidingWindow>(options_.v1_per_minute, minutes(1))),
-      v2_enqueues_(std::make_unique<SlidingWindow>(options_.v2_enqueues_per_minute, minutes(1))),
-      v2_polls_(std::make_unique<SlidingWindow>(options_.v2_polls_per_minute, minutes(1))) {
+      v1_minute_(std::make_unique<SlidingWindow>(options_.v1_per_minute, options_.quota_window)),
+      v2_enqueues_(std::make_unique<SlidingWindow>(options_.v2_enqueues_per_minute, options_.quota_window)),
+      v2_polls_(std::make_unique<SlidingWindow>(options_.v2_polls_per_minute, options_.quota_window)) {
     const std::string v1 = "/v1/products/{account}/{product}/{version}";
     add_route(Version::v1, "POST", v1 + "/predict", &MindeeEmulator::v1_predict);
     add_route(Version::v1, "POST", v1 + "/predict_async", &MindeeEmulator::v1_predict_async);

@@ -50,6 +50,8 @@ struct MindeeEmulatorOptions {
     std::vector<Model> models;  // empty: default_models()
     int v1_per_second = 4, v1_per_minute = 75;  // 0: no limit
     int v2_enqueues_per_minute = 200, v2_polls_per_minute = 1200;
+    // The "minute" the per-minute limits count: shorter for a benchmark that shows many windows.
+    std::chrono::milliseconds quota_window{std::chrono::minutes(1)};
     std::chrono::milliseconds processing_time{std::chrono::seconds(3)};  // async jobs, on the emulator's clock
     int v1_async_enqueue_status = 202;  // the reference is uncertain (200 or 202): both must be producible
     bool v2_registrations_plural = false;  // v2 field "supplier_company_registration" (recorded) or "..._registrations"
