@@ -23,10 +23,6 @@ public:
     // again (as leader), so one caller's bad luck with the network is not everyone's.
     Json run(const std::string &key, std::chrono::milliseconds max_wait, const std::function<Json()> &read);
 
-    // Reads that went upstream, and reads that were answered by another one's flight.
-    std::size_t led() const;
-    std::size_t joined() const;
-
 private:
     struct Flight {
         bool done = false;
@@ -36,7 +32,6 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable landed_;
     std::map<std::string, std::shared_ptr<Flight>> flights_;
-    std::size_t led_ = 0, joined_ = 0;
 };
 
 }  // namespace relais::mindee

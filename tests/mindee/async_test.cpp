@@ -69,7 +69,7 @@ TEST_CASE("mindee job: the progress says what it waits for, and holds no secret"
 
 TEST_CASE("mindee job: a 15-page PDF, over v1's synchronous limit, is read as a job", "[mindee][job]") {
     MindeeHarness h(job_options("v1"));
-    const auto pdf = make_pdf({.pages = 15, .marker_json = receipt_marker(240, 200, 40, 20, "2026-10-02")});
+    const auto pdf = make_pdf(PdfOptions(15).marker(receipt_marker(240, 200, 40, 20, "2026-10-02")));
     CHECK(h.read(receipt_input(pdf, "hotel.pdf")).status == RELAIS_INVALID_INPUT);
     const auto run = h.run_job(receipt_input(pdf, "hotel.pdf"));
     INFO(run.last().message);
@@ -78,7 +78,7 @@ TEST_CASE("mindee job: a 15-page PDF, over v1's synchronous limit, is read as a 
     CHECK(run.result()->getValue<double>("total_amount") == Approx(240));
     CHECK(h.emulator().pages_billed() == 15);
     // 21 pages is over the job limit too
-    CHECK(h.step("read_receipt", receipt_input(make_pdf({.pages = 21}), "big.pdf"), 1, std::nullopt).status ==
+    CHECK(h.step("read_receipt", receipt_input(make_pdf(PdfOptions(21)), "big.pdf"), 1, std::nullopt).status ==
           RELAIS_INVALID_INPUT);
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("mindee job: a read Mindee fails ends the job dead, with Mindee's reas
     for (const std::string version : {"v1", "v2"}) {
         DYNAMIC_SECTION(version) {
             MindeeHarness h(job_options(version));
-            const auto pdf = make_pdf({.pages = 1, .marker_json = R"({"fail":"inference"})"});
+            const auto pdf = make_pdf(PdfOptions(1).marker(R"({"fail":"inference"})"));
             const auto run = h.run_job(receipt_input(pdf, "unreadable.pdf"));
             INFO(run.last().message);
             CHECK(run.last().status == RELAIS_PERMANENT);
@@ -145,8 +145,8 @@ TEST_CASE("mindee job: quota used up or Mindee's 429 make the job wait, not fail
     o.settings = R"({"v2_enqueues_per_minute":2})";
     MindeeHarness h(o);
     const auto file = [](int i) {
-        return receipt_input(make_pdf({.pages = 1, .marker_json = receipt_marker(10 + i, 8 + i, 2, 20, "2026-11-0" +
-                                                                                                       std::to_string(i))}),
+        return receipt_input(make_pdf(PdfOptions(1).marker(receipt_marker(10 + i, 8 + i, 2, 20, "2026-11-0" +
+                                                                                                       std::to_string(i)))),
                              "r" + std::to_string(i) + ".pdf");
     };
     CHECK(h.step("read_receipt", file(1), 1, std::nullopt, "job-1").later);

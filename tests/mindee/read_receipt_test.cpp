@@ -100,14 +100,14 @@ TEST_CASE("mindee read_receipt: inconsistent totals, a future date and a blank p
           "[mindee][read]") {
     MindeeHarness h(sync_options("v1"));
     // net + tax = 110, total 120
-    const auto wrong = make_pdf({.pages = 1, .marker_json = receipt_marker(120, 100, 10, 10, "2026-01-15")});
+    const auto wrong = make_pdf(PdfOptions(1).marker(receipt_marker(120, 100, 10, 10, "2026-01-15")));
     auto e = h.ok("read_receipt", receipt_input(wrong, "wrong.pdf"));
     CHECK(flagged(e, "total_amount", "totals_mismatch"));
-    const auto future = make_pdf({.pages = 1, .marker_json = receipt_marker(12, 10, 2, 20, "2099-05-01")});
+    const auto future = make_pdf(PdfOptions(1).marker(receipt_marker(12, 10, 2, 20, "2099-05-01")));
     e = h.ok("read_receipt", receipt_input(future, "future.pdf"));
     CHECK(flagged(e, "date", "date_in_future"));
     CHECK(e->getArray("needs_review")->size() == 1);
-    e = h.ok("read_receipt", receipt_input(make_pdf({.pages = 1}), "blank.pdf"));
+    e = h.ok("read_receipt", receipt_input(make_pdf(PdfOptions(1)), "blank.pdf"));
     CHECK(e->isNull("total_amount"));
     CHECK(flagged(e, "total_amount", "missing"));
     CHECK(flagged(e, "supplier.name", "missing"));
@@ -134,20 +134,20 @@ TEST_CASE("mindee read_receipt: a bad file is refused here, with zero upstream r
     refused(receipt_input(jpeg.substr(0, jpeg.size() / 2), "cut.jpg"), "truncated", "end-of-image");
     const auto png = mindee_sample("receipt-taxi.png");
     refused(receipt_input(png.substr(0, png.size() - 40), "cut.png"), "truncated", "IEND");
-    const auto pdf = make_pdf({.pages = 2});
+    const auto pdf = make_pdf(PdfOptions(2));
     refused(receipt_input(pdf.substr(0, pdf.size() - 20), "cut.pdf"), "truncated", "%%EOF");
-    refused(receipt_input(make_pdf({.pages = 1, .encrypted = true}), "locked.pdf"), "encrypted", "encrypted");
+    refused(receipt_input(make_pdf(PdfOptions(1).encrypt()), "locked.pdf"), "encrypted", "encrypted");
     // v1 synchronous: 10 pages at most, and the message says a job takes 20
-    refused(receipt_input(make_pdf({.pages = 11}), "long.pdf"), "too_many_pages", "send it as a job");
-    refused(receipt_input(make_pdf({.pages = 12, .object_stream = true}), "long-objstm.pdf"), "too_many_pages", "12 pages");
+    refused(receipt_input(make_pdf(PdfOptions(11)), "long.pdf"), "too_many_pages", "send it as a job");
+    refused(receipt_input(make_pdf(PdfOptions(12).in_object_stream()), "long-objstm.pdf"), "too_many_pages", "12 pages");
     h.configure(R"({"v1_sync_max_mb":1})");
-    refused(receipt_input(make_pdf({.pages = 1, .padding = std::string(1100000, ' ')}), "big.pdf"), "too_large",
+    refused(receipt_input(make_pdf(PdfOptions(1).pad(std::string(1100000, ' '))), "big.pdf"), "too_large",
             "at most 1 MB");
     CHECK(h.upstream_requests() == 0);
 
     // ... and padding after %%EOF, which scanners add, is no truncation
     h.configure(R"({"v1_sync_max_mb":10})");
-    h.ok("read_receipt", receipt_input(make_pdf({.pages = 3, .padding = std::string(64, '\0')}), "padded.pdf"));
+    h.ok("read_receipt", receipt_input(make_pdf(PdfOptions(3).pad(std::string(64, '\0'))), "padded.pdf"));
     CHECK(h.emulator().predictions() == 1);
 }
 

@@ -17,6 +17,12 @@ struct PdfOptions {
     bool encrypted = false;       // an /Encrypt dictionary in the trailer
     bool object_stream = false;   // page objects inside a FlateDecode /ObjStm
     std::string padding;          // bytes appended after %%EOF
+
+    explicit PdfOptions(int page_count = 1) : pages(page_count) {}
+    PdfOptions &marker(std::string json) { marker_json = std::move(json); return *this; }
+    PdfOptions &encrypt() { encrypted = true; return *this; }
+    PdfOptions &in_object_stream() { object_stream = true; return *this; }
+    PdfOptions &pad(std::string bytes) { padding = std::move(bytes); return *this; }
 };
 
 std::string make_pdf(const PdfOptions &options);
