@@ -27,6 +27,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace relais;
@@ -699,4 +700,59 @@ TEST_CASE("universign emulator: the uncertain shapes can each be produced", "[un
         CHECK(empty.status == 404);
         CHECK(empty.body.empty());
     }
+}
+
+TEST_CASE("universign emulator: hold_next_answers blocks the calls it names until released", "[universign]") {
+    UniversignEmulatorOptions options;
+    options.sign_after = 1s;
+    Fixture f(options);
+    const auto content = pdf("held");
+    const auto id = f.create({signer("Ann", "ann@x.test")}, {document("a.pdf", content)});
+    f.clock->advance(1s);
+    REQUIRE(f.status(id) == "completed");
+    const auto wait_held = [&] {
+        for (int i = 0; i < 500 && f.emu->held_count() == 0; ++i) std::this_thread::sleep_for(10ms);
+        return f.emu->held_count();
+    };
+
+    f.emu->hold_next_answers(1, "requester.getDocuments");
+    std::string answer;
+    std::thread caller([&] { answer = f.post_xml(xr::encode_call({"requester.getDocuments", {id}})).body; });
+    const auto held = wait_held();
+    // Held before anything: neither counted nor carried out; other calls pass meanwhile.
+    const auto calls_while_held = f.emu->calls("requester.getDocuments");
+    const auto fetched_while_held = f.emu->documents_fetched(id);
+    const auto status_while_held = f.status(id);
+    f.emu->release_held();
+    caller.join();
+    CHECK(held == 1);
+    CHECK(calls_while_held == 0);
+    CHECK(fetched_while_held == 0);
+    CHECK(status_while_held == "completed");
+    CHECK(f.emu->held_count() == 0);
+    const auto docs = xr::decode_response(answer, RELAIS_INTERNAL, "emulator answer").value();
+    CHECK(*(*docs.as_array())[0].member("content")->as_bytes() == content + UniversignEmulator::signed_marker(id, 0));
+    CHECK(f.emu->calls("requester.getDocuments") == 1);
+    CHECK(f.emu->documents_fetched(id) == 1);
+    CHECK(f.ok("requester.getDocuments", {id}).as_array()->size() == 1);  // one hold: the next call passes
+
+    // A REST route the same way; stopping the emulator lets it go too.
+    f.emu->hold_next_answers(1, "POST /v1/transactions");
+    int status = 0;
+    std::thread rest_caller([&] {
+        try {
+            status = f.rest("POST", "/v1/transactions", "name=Lease").status;
+        } catch (const Poco::Exception &) {
+            status = -1;
+        }
+    });
+    const auto rest_held = wait_held();
+    const auto other_status = f.rest("GET", "/v1/transactions/tx_unknown").status;
+    f.emu->stop();
+    rest_caller.join();
+    CHECK(rest_held == 1);
+    CHECK(other_status == 404);
+    CHECK(f.emu->held_count() == 0);
+    CHECK(status == 200);
+    CHECK(f.emu->calls("POST /v1/transactions") == 1);
 }

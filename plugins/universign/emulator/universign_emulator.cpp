@@ -10,6 +10,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <sstream>
@@ -128,6 +129,19 @@ std::optional<int> UniversignEmulator::State::take_failure_locked(const std::str
     return std::nullopt;
 }
 
+void UniversignEmulator::State::hold_if_asked(const std::string &method) {
+    std::unique_lock lock(mutex);
+    if (holds_disabled) return;
+    const auto it = std::find_if(holds.begin(), holds.end(),
+                                 [&](const InjectedFailure &h) { return h.method.empty() || h.method == method; });
+    if (it == holds.end()) return;
+    if (--it->remaining <= 0) holds.erase(it);
+    const auto generation = hold_generation;
+    ++held;
+    hold_changed.wait(lock, [&] { return hold_generation != generation; });
+    --held;
+}
+
 Response UniversignEmulator::State::over_quota(const Request &request, const emulator::QuotaExceeded &exceeded) const {
     if (emulator::path_under(request.path, "/sign/rpc") && options.xmlrpc.over_quota == XmlRpcOverQuota::fault_73040) {
         Response r;
@@ -171,7 +185,25 @@ UniversignEmulator::UniversignEmulator(UniversignEmulatorOptions options)
                           [state](const Request &r, const emulator::QuotaExceeded &e) { return state->over_quota(r, e); });
 }
 
-UniversignEmulator::~UniversignEmulator() { server_.stop(); }
+UniversignEmulator::~UniversignEmulator() { stop(); }
+
+void UniversignEmulator::start() {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->holds_disabled = false;
+    }
+    server_.start();
+}
+
+void UniversignEmulator::stop() {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->holds_disabled = true;
+        ++state_->hold_generation;
+    }
+    state_->hold_changed.notify_all();
+    server_.stop();
+}
 
 void UniversignEmulator::set_signer_behaviour(const std::string &email, SignerBehaviour behaviour) {
     std::lock_guard lock(state_->mutex);
@@ -198,6 +230,25 @@ void UniversignEmulator::lose_next_answers(int count, const std::string &method)
     if (count <= 0) return;
     std::lock_guard lock(state_->mutex);
     state_->failures.push_back({0, method, count});
+}
+
+void UniversignEmulator::hold_next_answers(int count, const std::string &method) {
+    if (count <= 0) return;
+    std::lock_guard lock(state_->mutex);
+    state_->holds.push_back({0, method, count});
+}
+
+void UniversignEmulator::release_held() {
+    {
+        std::lock_guard lock(state_->mutex);
+        ++state_->hold_generation;
+    }
+    state_->hold_changed.notify_all();
+}
+
+std::size_t UniversignEmulator::held_count() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->held;
 }
 
 std::size_t UniversignEmulator::deliver_due_pushes() {

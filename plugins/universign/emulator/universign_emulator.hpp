@@ -155,8 +155,9 @@ public:
     UniversignEmulator(const UniversignEmulator &) = delete;
     UniversignEmulator &operator=(const UniversignEmulator &) = delete;
 
-    void start() { server_.start(); }
-    void stop() { server_.stop(); }
+    void start();
+    // Releases the held calls (hold_next_answers) first: the server waits for its handlers.
+    void stop();
     emulator::EmulatorServer &server() { return server_; }
     emulator::EmulatorClock &clock() { return server_.clock(); }
 
@@ -180,6 +181,16 @@ public:
     // The next `count` calls of `method` (as for fail_next) are carried out, then the
     // connection is reset instead of answering: the client cannot tell whether it took effect.
     void lose_next_answers(int count = 1, const std::string &method = "");
+    // The next `count` calls of `method` (as for fail_next) block, after authentication and
+    // quota but before anything else (no injected failure taken, the clock not read; calls()
+    // counts them once they go on), until release_held() or stop(). Then they are carried out
+    // as any call, their answer written to a client that may have gone meanwhile: so that a
+    // test can kill a host while one of its requests is in flight, at a moment it chose.
+    void hold_next_answers(int count = 1, const std::string &method = "");
+    // Lets every call held now go on.
+    void release_held();
+    // How many calls are blocked by hold_next_answers now.
+    std::size_t held_count() const;
     // Sends the pushes that are due on the emulator's clock (settling every transaction to
     // now first); returns how many were attempted.
     std::size_t deliver_due_pushes();

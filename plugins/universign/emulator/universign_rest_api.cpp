@@ -250,6 +250,7 @@ Response UniversignEmulator::State::rest(const Request &request, const std::stri
         refused.header("WWW-Authenticate", "Bearer");
         return refused;
     }
+    hold_if_asked(route);
     std::unique_lock lock(mutex);
     ++calls[route];
     bool lose_answer = false;

@@ -5,6 +5,8 @@
 #include "universign_emulator.hpp"
 #include "universign_model.hpp"
 
+#include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -62,6 +64,9 @@ public:
     void settle_all_locked(TimePoint now);
     // Takes the injected failure for this call, if one applies (locked).
     std::optional<int> take_failure_locked(const std::string &method, bool xmlrpc);
+    // Blocks the call when a hold_next_answers() applies to it, until released. Not locked:
+    // it takes the mutex itself and returns without it.
+    void hold_if_asked(const std::string &method);
     Timing timing() const { return {options.sign_after, options.archive_after, options.restore_delay}; }
 
     std::string random_id(std::size_t length);  // letters and digits
@@ -85,6 +90,13 @@ public:
     std::vector<PushRecord> sent_pushes;
     std::map<std::string, std::size_t> calls;
     std::deque<InjectedFailure> failures;
+    // hold_next_answers(): the holds still to apply ("code" unused), the calls blocked now,
+    // and a generation that release_held() moves on (a blocked call waits for it to change).
+    std::deque<InjectedFailure> holds;
+    std::size_t held = 0;
+    std::uint64_t hold_generation = 0;
+    bool holds_disabled = false;  // while stopping: nothing may block the server's stop
+    std::condition_variable hold_changed;
     std::mt19937_64 random;
 
     void queue_pushes_locked(const Transaction &tx, const std::vector<TransactionEvent> &events);

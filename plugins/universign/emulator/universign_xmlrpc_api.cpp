@@ -287,6 +287,7 @@ Response UniversignEmulator::State::xmlrpc(const Request &request) {
         return fault(kInvalid, e.what());
     }
 
+    hold_if_asked(call.method);
     std::unique_lock lock(mutex);
     ++calls[call.method];
     bool lose_answer = false;
