@@ -2,8 +2,10 @@
 // without a Universign account.
 //
 //   universign-emulator [--port N] [--tls-dir DIR] [--user U --password P] [--api-key K]
-//                       [--sign-after-seconds S]
+//                       [--sign-after-seconds S] [--push-url URL] [--webhook-url URL]
 //
+// --push-url is the XML-RPC push URL of the "default" profile (what Universign's staff set on
+// an account), --webhook-url the REST webhook's: a host's status hook, its token in the query.
 // Plain HTTP on 127.0.0.1 unless --tls-dir is given: then HTTPS, with a test CA written into
 // DIR (give DIR/ca.pem as the connector's ca_file). Pushes due are sent every 100 ms. Runs
 // until SIGINT or SIGTERM.
@@ -26,7 +28,7 @@ namespace {
 int usage(const std::string &why) {
     std::cerr << "universign-emulator: " << why << "\n"
               << "usage: universign-emulator [--port N] [--tls-dir DIR] [--user U --password P] [--api-key K]\n"
-              << "                           [--sign-after-seconds S]\n";
+              << "                           [--sign-after-seconds S] [--push-url URL] [--webhook-url URL]\n";
     return 2;
 }
 
@@ -37,6 +39,7 @@ int main(int argc, char **argv) {
     universign_emulator::Account account = options.xmlrpc.accounts.front();
     std::string api_key = *options.rest.api_keys.begin();
     std::filesystem::path tls_dir;
+    std::string push_url, webhook_url;
     try {
         for (int i = 1; i < argc; ++i) {
             const std::string arg = argv[i];
@@ -55,6 +58,10 @@ int main(int argc, char **argv) {
                 api_key = value;
             else if (arg == "--sign-after-seconds")
                 options.sign_after = std::chrono::seconds(std::stoi(value));
+            else if (arg == "--push-url")
+                push_url = value;
+            else if (arg == "--webhook-url")
+                webhook_url = value;
             else
                 return usage("unknown option " + arg);
         }
@@ -67,6 +74,8 @@ int main(int argc, char **argv) {
     emulator::TerminationSignals signals;  // before any server thread starts
     const auto ca = emulator::serve_tls_from(tls_dir, options.server);
     universign_emulator::UniversignEmulator emulator(options);
+    if (!push_url.empty()) emulator.set_push_url("default", push_url);
+    if (!webhook_url.empty()) emulator.set_webhook_url(webhook_url);
     emulator.start();
     std::cout << "Universign emulator listening\n"
               << "  xmlrpc_url  " << emulator.xmlrpc_url() << "\n"
@@ -74,6 +83,8 @@ int main(int argc, char **argv) {
               << "  password    " << account.password << "\n"
               << "  rest_url    " << emulator.rest_url() << "\n"
               << "  api_key     " << api_key << "\n";
+    if (!push_url.empty()) std::cout << "  push_url    " << push_url << "\n";
+    if (!webhook_url.empty()) std::cout << "  webhook_url " << webhook_url << "\n";
     if (ca) std::cout << "  ca_file     " << std::filesystem::absolute(ca->ca_file()).string() << "\n";
     std::cout << "  signers act " << std::chrono::duration_cast<std::chrono::seconds>(options.sign_after).count()
               << " s after their turn (\"+refuse\", \"+fail\", \"+never\" in an email change that)\n"
