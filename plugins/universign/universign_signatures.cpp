@@ -201,7 +201,7 @@ Signatures::Found Signatures::send_new(const SignatureRequest &request, uint64_t
         throw;
     } catch (const Error &e) {
         // Universign already has a transaction of this customId: it is the one.
-        if (settings_.api == Api::xmlrpc && e.status() == RELAIS_INVALID_INPUT && names_custom_id(e)) {
+        if (settings_.api == Api::xmlrpc && e.status() == RELAIS_INVALID_INPUT) {
             if (const auto view = api_->info_by_custom_id(custom_id, gate)) {
                 opened(custom_id, *view, call);
                 return Found{*view, false};

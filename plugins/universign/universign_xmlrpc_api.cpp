@@ -266,6 +266,17 @@ private:
             throw error;
         }
         if (r.status != 200) {
+            // Some front ends send the fault with an HTTP error status: the fault says more.
+            if (r.status >= 400 && r.body.find("<fault>") != std::string::npos) {
+                std::optional<xr::Fault> fault;
+                try {
+                    const auto response = xr::decode_response(r.body, RELAIS_TRANSIENT, "Universign's answer");
+                    if (response.is_fault()) fault = response.fault();
+                } catch (const Error &) {
+                    fault = loose_fault(r.body);
+                }
+                if (fault && fault->code != kFaultInternal) throw_fault(*fault, what);
+            }
             auto error = http_error(r, Api::xmlrpc, what);
             if (r.status == 429) host_.quota_report("requests", "", error.retry_after());
             if (creating && support::applied_for_status(r.status) == support::Classification::Applied::unknown)
