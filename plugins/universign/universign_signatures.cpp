@@ -30,7 +30,6 @@ bool is_restoring(const Error &e) {
     return e.detail() && e.detail()->has("fault_code") && support::integer_at(e.detail(), "fault_code") == kFaultRestoring;
 }
 
-bool names_custom_id(const Error &e) { return Poco::toLower(std::string(e.what())).find("customid") != std::string::npos; }
 
 void add_call(Record &r, const Call &call) {
     if (!call.is_job() || call.id().empty()) return;
