@@ -34,6 +34,7 @@ Json TransactionView::to_json() const {
     o->set("state", state_name(state));
     o->set("universign_state", raw_state);
     if (!created_at.empty()) o->set("created_at", created_at);
+    if (current_signer >= 0) o->set("current_signer", current_signer);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto &s : signers) {
         Json j = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);

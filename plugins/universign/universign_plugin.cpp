@@ -186,6 +186,8 @@ public:
             .periodic("collect_signatures", "collect_signatures", 21600, 20)
             .quota_window("requests", 5, std::chrono::seconds(1))
             .quota_per_request()
+            // Twenty 25 MB documents fetched through a slow line take minutes.
+            .step_timeout(900)
             .webhook("status",
                      "Universign's status pushes (XML-RPC GET ?id=&signer=&status=, REST events), authenticated by "
                      "?token=<callback_token>",

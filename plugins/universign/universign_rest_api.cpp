@@ -39,7 +39,6 @@ TransactionView view_of(const Json &tx, const std::string &what) {
         throw Error(RELAIS_TRANSIENT, what + ": Universign's answer is not a transaction (no id or state)");
     const bool stalled = support::bool_at(tx, "stalled").value_or(false);
     view.state = state_of(view.raw_state, stalled);
-    if (stalled && view.state == State::refused) view.raw_state += " (stalled)";
     view.created_at = string_at(tx, "created_at").value_or("");
     view.custom_id = string_at(object_at(tx, "metadata"), "custom_id").value_or("");
     if (const auto participants = array_at(tx, "participants")) {

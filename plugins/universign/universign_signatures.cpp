@@ -223,7 +223,12 @@ Signatures::Found Signatures::send_new(const SignatureRequest &request, uint64_t
     opened(custom_id, known, call);
     host_.info("custom_id " + custom_id + ": Universign transaction " + created.transaction_id + " sent to " +
                std::to_string(request.signers.size()) + " signer(s)");
-    return Found{api_->info(created.transaction_id, gate), true};
+    auto view = api_->info(created.transaction_id, gate);
+    records_->update(custom_id, [&](Record &r) {
+        r.state = state_name(view.state);
+        r.universign_state = view.raw_state;
+    });
+    return Found{std::move(view), true};
 }
 
 void Signatures::opened(const std::string &custom_id, const TransactionView &view, Call &call) {
