@@ -105,17 +105,10 @@ public:
         Settings s = read_settings(json);
         const auto http = clients_.client(s.connection, std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" + RELAIS_PLUGIN_VERSION,
                                           connection_block());
-        if (!state_) {
-            // Expiry and compare-and-set are needed (dedupe_ttl_hours, pending reads): without the
-            // host's versioned state, memory stands in, and a restart forgets.
-            if (support::host_offers_versioned_state(host_)) {
-                state_ = support::host_state(host_);
-            } else {
-                host_.warn("this host keeps no versioned plugin state: which receipts were read, and which reads are "
-                           "under way, are kept in memory only (the same file read again after a restart is billed again)");
-                state_ = support::memory_state();
-            }
-        }
+        // Expiry and compare-and-set are needed (dedupe_ttl_hours, pending reads).
+        if (!state_)
+            state_ = support::versioned_plugin_state(
+                host_, "the record of the receipts read and of the reads under way");
         auto next = std::make_shared<Runtime>();
         next->api = std::make_shared<MindeeApi>(s, http, host_);
         next->receipts = std::make_shared<Receipts>(s, next->api, state_, flights_, host_);

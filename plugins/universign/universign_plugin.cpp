@@ -201,15 +201,9 @@ public:
         const auto http = clients_.client(s.connection, std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" +
                                                             RELAIS_PLUGIN_VERSION,
                                           connection_block());
-        if (!state_) {
-            if (support::host_offers_versioned_state(host_)) {
-                state_ = support::host_state(host_);
-            } else {
-                host_.warn("this host keeps no versioned plugin state: which transaction each custom_id has, and the "
-                           "signed documents fetched, are kept in memory only (a restart forgets them)");
-                state_ = support::memory_state();
-            }
-        }
+        if (!state_)
+            state_ = support::versioned_plugin_state(
+                host_, "the record of which transaction each custom_id has");
         auto next = std::make_shared<Runtime>();
         next->api = s.api == Api::xmlrpc ? make_xmlrpc_api(s, http, host_) : make_rest_api(s, http, host_);
         const auto records = std::make_shared<Records>(state_, host_);

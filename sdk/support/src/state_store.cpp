@@ -286,4 +286,11 @@ std::shared_ptr<StateStore> plugin_state(const Host &host, const std::string &fo
     return memory_state();
 }
 
+std::shared_ptr<StateStore> versioned_plugin_state(const Host &host, const std::string &forgotten) {
+    if (host_offers_versioned_state(host)) return host_state(host);
+    host.warn("this host keeps no versioned plugin state: " + forgotten +
+              " is kept in memory only, and a restart forgets it");
+    return memory_state();
+}
+
 }  // namespace relais::support

@@ -87,5 +87,8 @@ bool host_offers_versioned_state(const Host &host);
 // The host's state when it offers one; otherwise memory, after warning that `forgotten` (what
 // a restart loses, e.g. "which invoices were deposited") is kept in memory only.
 std::shared_ptr<StateStore> plugin_state(const Host &host, const std::string &forgotten);
+// The same for a connector that needs versions, expiry and lists (compare-and-set records,
+// spooled files): the host's versioned state, or memory after the same warning.
+std::shared_ptr<StateStore> versioned_plugin_state(const Host &host, const std::string &forgotten);
 
 }  // namespace relais::support
