@@ -854,3 +854,49 @@ TEST_CASE("exchange emulator: a fifth Graph request in flight on one mailbox get
     CHECK(f.emu->peak_graph_concurrency(kAlice) == 5);
     CHECK(f.emu->peak_graph_concurrency("bob@contoso.com") == 0);
 }
+
+TEST_CASE("exchange emulator: a lost answer after the work, and the concurrent SyncFolderItems limit",
+          "[exchange][emulator][ews]") {
+    ExchangeEmulatorOptions options;
+    options.latency = 800ms;
+    options.ews.max_concurrent_syncs = 1;
+    Fixture f(options);
+    f.emu->fail_next(Failure::lose_answer, 1, "CreateItem");
+    CHECK_THROWS(f.ews_app(create_item(calendar_item("Lost", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z"))));
+    REQUIRE(f.emu->events(kAlice).size() == 1);  // created all the same
+    CHECK(f.emu->events(kAlice).front().subject == "Lost");
+
+    const auto body = envelope(sync_items("", 10), kAlice);
+    const auto token = f.token(kEwsScope);
+    const std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token},
+                                                     {"X-AnchorMailbox", kAlice},
+                                                     {"Content-Type", "text/xml; charset=utf-8"}};
+    auto first = std::async(std::launch::async,
+                            [&] { return http(f.emu->base_url(), f.ca.client_context(), "POST", "/EWS/Exchange.asmx", headers, body); });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (f.emu->calls("SyncFolderItems") < 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(5ms);
+    const auto second = f.ews_raw(body, headers);
+    CHECK(second.code() == "ErrorServerBusy");
+    CHECK(second.message().child_text(kM, "MessageText")->find("ConcurrentSyncCalls") != std::string::npos);
+    const auto first_answer = first.get();
+    CHECK(first_answer.status == 200);
+    CHECK(first_answer.body.find("NoError") != std::string::npos);
+}
+
+TEST_CASE("exchange emulator: Graph's requests per 10 minutes per mailbox", "[exchange][emulator][graph]") {
+    ExchangeEmulatorOptions options;
+    options.graph.requests_per_10_minutes = 2;
+    Fixture f(options);
+    const std::string view = "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+                             "&endDateTime=2026-01-13T00:00:00Z";
+    CHECK(f.graph("GET", view).status == 200);
+    CHECK(f.graph("GET", view).status == 200);
+    const auto over = f.graph("GET", view);
+    CHECK(over.status == 429);
+    CHECK(over.header("Retry-After") == "600");  // the clock stands at 08:00:00, a window's start
+    CHECK(f.graph("GET", "/users/bob@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+                         "&endDateTime=2026-01-13T00:00:00Z").status == 200);
+    f.clock->advance(10min);
+    CHECK(f.graph("GET", view).status == 200);
+}

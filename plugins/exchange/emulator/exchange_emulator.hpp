@@ -83,7 +83,7 @@ struct Account {
 
 // A registered application of a tenant (client credentials).
 struct Application {
-    std::string tenant;     // tenant id (a GUID) or a domain name of the tenant
+    std::string tenant;     // the tenant's id (a GUID)
     std::string client_id;
     std::string client_secret;
     // The mailboxes its tokens reach (RBAC for Applications); empty for all of them.
