@@ -900,3 +900,87 @@ TEST_CASE("exchange emulator: Graph's requests per 10 minutes per mailbox", "[ex
     f.clock->advance(10min);
     CHECK(f.graph("GET", view).status == 200);
 }
+
+TEST_CASE("exchange emulator: a weekly series across the spring DST change, through both APIs",
+          "[exchange][emulator][graph][ews]") {
+    Fixture f;
+    // Mondays 09:00 in Paris, 16 March to 6 April 2026: Europe moves to summer time on 29 March.
+    const auto created = f.graph(
+        "POST", "/users/alice@contoso.com/events",
+        graph_event("Weekly", "2026-03-16T09:00:00", "2026-03-16T09:30:00", "Europe/Paris",
+                    R"(,"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"]},)"
+                    R"("range":{"type":"endDate","startDate":"2026-03-16","endDate":"2026-04-06"}})"));
+    REQUIRE(created.status == 201);
+    CHECK(created.json()->getValue<std::string>("type") == "seriesMaster");
+    const auto master = created.json()->getValue<std::string>("id");
+
+    const auto view = f.graph("GET", "/users/alice@contoso.com/calendarView?startDateTime=2026-03-01T00:00:00Z"
+                                     "&endDateTime=2026-05-01T00:00:00Z");
+    const auto value = view.json()->getArray("value");
+    REQUIRE(value->size() == 4);
+    const std::vector<std::string> utc{"2026-03-16T08:00:00.0000000", "2026-03-23T08:00:00.0000000",
+                                       "2026-03-30T07:00:00.0000000", "2026-04-06T07:00:00.0000000"};
+    for (unsigned i = 0; i < 4; ++i) {
+        CHECK(value->getObject(i)->getObject("start")->getValue<std::string>("dateTime") == utc[i]);
+        CHECK(value->getObject(i)->getValue<std::string>("type") == "occurrence");
+        CHECK(value->getObject(i)->getValue<std::string>("seriesMasterId") == master);
+    }
+    const auto local = f.graph("GET", "/users/alice@contoso.com/calendarView?startDateTime=2026-03-01T00:00:00Z"
+                                      "&endDateTime=2026-05-01T00:00:00Z", "",
+                               {{"Prefer", "outlook.timezone=\"Romance Standard Time\""}});
+    for (unsigned i = 0; i < 4; ++i)
+        CHECK(local.json()->getArray("value")->getObject(i)->getObject("start")->getValue<std::string>("dateTime")
+                  .substr(11, 5) == "09:00");
+
+    // EWS: the occurrences in a CalendarView, one by GetItem, the master once in a sync.
+    const auto find = f.ews_app(
+        "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>"
+        "<m:CalendarView StartDate=\"2026-03-25T00:00:00Z\" EndDate=\"2026-05-01T00:00:00Z\"/><m:ParentFolderIds>"
+        "<t:DistinguishedFolderId Id=\"calendar\"/></m:ParentFolderIds></m:FindItem>");
+    const auto items = find.message().child(kM, "RootFolder")->child(kT, "Items")->children(kT, "CalendarItem");
+    REQUIRE(items.size() == 2);
+    CHECK(items[0]->child_text(kT, "Start") == "2026-03-30T07:00:00Z");
+    CHECK(items[0]->child_text(kT, "CalendarItemType") == "Occurrence");
+    const auto occurrence = *items[0]->child(kT, "ItemId")->attribute("Id");
+    const auto got = f.ews_app(get_item(occurrence));
+    REQUIRE(got.code() == "NoError");
+    CHECK(got.message().child(kM, "Items")->child(kT, "CalendarItem")->child_text(kT, "Start") == "2026-03-30T07:00:00Z");
+    const auto series = f.ews_app(get_item(master));
+    const auto *master_item = series.message().child(kM, "Items")->child(kT, "CalendarItem");
+    CHECK(master_item->child_text(kT, "CalendarItemType") == "RecurringMaster");
+    CHECK(master_item->child(kT, "Recurrence")->child(kT, "WeeklyRecurrence")->child_text(kT, "DaysOfWeek") == "Monday");
+    const auto sync = f.ews_app(sync_items("", 100));
+    CHECK(sync.message().child(kM, "Changes")->children(kT, "Create").size() == 1);
+    CHECK(f.ews_app(delete_item(occurrence)).code() == "ErrorInvalidRequest");
+    CHECK(f.graph("PATCH", "/users/alice@contoso.com/events/" + occurrence, R"({"subject":"x"})").status == 400);
+
+    // Delta gives the occurrences; the series deleted, each as removed.
+    const auto first = f.graph("GET", "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-03-01T00:00:00Z"
+                                      "&endDateTime=2026-05-01T00:00:00Z");
+    CHECK(first.json()->getArray("value")->size() == 4);
+    REQUIRE(f.graph("DELETE", "/users/alice@contoso.com/events/" + master).status == 204);
+    const auto round = f.graph("GET", path_of(first.json()->getValue<std::string>("@odata.deltaLink")));
+    const auto removed = round.json()->getArray("value");
+    REQUIRE(removed->size() == 4);
+    CHECK(removed->getObject(2)->getValue<std::string>("id") == occurrence);
+    CHECK(removed->getObject(2)->has("@removed"));
+}
+
+TEST_CASE("exchange emulator: an EWS-created series with a numbered range", "[exchange][emulator][ews]") {
+    Fixture f;
+    const std::string item =
+        "<t:CalendarItem><t:Subject>Stand-up</t:Subject><t:Start>2026-10-22T07:00:00Z</t:Start>"
+        "<t:End>2026-10-22T07:15:00Z</t:End><t:Recurrence><t:DailyRecurrence><t:Interval>2</t:Interval>"
+        "</t:DailyRecurrence><t:NumberedRecurrence><t:StartDate>2026-10-22</t:StartDate>"
+        "<t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>"
+        "<t:StartTimeZone Id=\"W. Europe Standard Time\"/><t:EndTimeZone Id=\"W. Europe Standard Time\"/>"
+        "</t:CalendarItem>";
+    REQUIRE(f.ews_app(create_item(item)).code() == "NoError");
+    // 22, 24 and 26 October at 09:00 Paris time: summer time ends on the 25th.
+    const auto view = f.ews_app(find_item("2026-10-01T00:00:00Z", "2026-11-30T00:00:00Z"));
+    const auto items = view.message().child(kM, "RootFolder")->child(kT, "Items")->children(kT, "CalendarItem");
+    REQUIRE(items.size() == 3);
+    CHECK(items[0]->child_text(kT, "Start") == "2026-10-22T07:00:00Z");
+    CHECK(items[1]->child_text(kT, "Start") == "2026-10-24T07:00:00Z");
+    CHECK(items[2]->child_text(kT, "Start") == "2026-10-26T08:00:00Z");
+}

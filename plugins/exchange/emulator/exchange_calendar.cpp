@@ -1,5 +1,7 @@
 #include "exchange_calendar.hpp"
 
+#include "exchange_recurrence.hpp"
+
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
@@ -46,7 +48,7 @@ void MailboxCalendar::changed(StoredEvent &stored, TimePoint now, IdMaker &ids) 
 bool MailboxCalendar::remove(const std::string &id) {
     const auto it = events_.find(id);
     if (it == events_.end()) return false;
-    deleted_.push_back({id, it->second.event.change_key, it->second.created_seq, ++seq_});
+    deleted_.push_back({it->second.event, id, it->second.event.change_key, it->second.created_seq, ++seq_});
     events_.erase(it);
     return true;
 }
@@ -78,14 +80,28 @@ void by_start(std::vector<const StoredEvent *> &events) {
 
 }  // namespace
 
-std::vector<const StoredEvent *> MailboxCalendar::in_window(TimePoint start, TimePoint end) const {
-    std::vector<const StoredEvent *> found;
+std::vector<Event> MailboxCalendar::view(TimePoint start, TimePoint end) const {
+    std::vector<Event> found;
     for (const auto &[id, e] : events_) {
+        if (e.event.recurrence) {
+            for (auto &o : occurrences(e.event, start, end)) found.push_back(std::move(o));
+            continue;
+        }
         const bool ends_after = e.event.end > start || (e.event.end == e.event.start && e.event.start == start);
-        if (ends_after && e.event.start < end) found.push_back(&e);
+        if (ends_after && e.event.start < end) found.push_back(e.event);
     }
-    by_start(found);
+    std::sort(found.begin(), found.end(), [](const Event &a, const Event &b) {
+        if (a.start != b.start) return a.start < b.start;
+        return a.id < b.id;
+    });
     return found;
+}
+
+std::optional<Event> MailboxCalendar::find_any(const std::string &id) const {
+    if (const auto *stored = find(id)) return stored->event;
+    if (const auto master = master_of(id))
+        if (const auto *series = find(*master)) return occurrence_by_id(series->event, id);
+    return std::nullopt;
 }
 
 std::vector<const StoredEvent *> MailboxCalendar::all() const {

@@ -22,6 +22,7 @@ struct StoredEvent {
 };
 
 struct Tombstone {
+    Event event;  // as it was (a deleted series' occurrences are reported removed)
     std::string id;
     std::string change_key;
     std::uint64_t created_seq = 0;
@@ -72,10 +73,12 @@ public:
     StoredEvent *find(const std::string &id);
     const StoredEvent *find(const std::string &id) const;
     const Tombstone *find_deleted(const std::string &id) const;
-    // Events overlapping [start, end): ending after start and starting before end (a zero
-    // length event at `start` counts), by start then id.
-    std::vector<const StoredEvent *> in_window(TimePoint start, TimePoint end) const;
     std::vector<const StoredEvent *> all() const;  // by start then id
+    // The calendar view of [start, end): single events and the occurrences of series, by
+    // start then id.
+    std::vector<Event> view(TimePoint start, TimePoint end) const;
+    // A stored event or an occurrence of a stored series.
+    std::optional<Event> find_any(const std::string &id) const;
     // Changes after `since`, one per event (its latest), oldest first. An event created and
     // deleted after `since` is left out; one created after it is `created` however often it
     // changed since.

@@ -54,7 +54,11 @@
 //
 // Times: EWS speaks UTC (Z); Graph takes {"dateTime", "timeZone"} with UTC or a few Windows
 // and IANA zones (exchange_time.hpp) and answers in UTC unless Prefer: outlook.timezone names
-// one of those. Recurring series are not emulated: every event is a single instance.
+// one of those. Recurrences: daily and weekly series (EWS DailyRecurrence, WeeklyRecurrence
+// with EndDateRecurrence, NumberedRecurrence or NoEndRecurrence; Graph's pattern and range),
+// expanded into occurrences by the calendar views (FindItem CalendarView, calendarView and its
+// delta) in the zone of the series' start; a series master appears once elsewhere (events,
+// SyncFolderItems). Occurrences are read-only: no exceptions, no single-occurrence deletion.
 //
 // On top of the framework's clock and request log (tests/emulator).
 #pragma once
@@ -174,6 +178,20 @@ struct Attendee {
     std::string type = "required";  // required | optional | resource
 };
 
+// A daily or weekly series, expanded in the zone of the event's start (so a weekly 09:00 in
+// Paris stays at 09:00 local across a daylight saving change).
+struct Recurrence {
+    enum class Pattern { daily, weekly };
+    enum class Range { end_date, numbered, no_end };
+    Pattern pattern = Pattern::weekly;
+    int interval = 1;
+    std::vector<std::chrono::weekday> days;  // weekly: the days of the week it falls on
+    std::chrono::sys_days start_date;        // local dates
+    Range range = Range::end_date;
+    std::chrono::sys_days end_date;          // end_date: the last day it may fall on
+    int occurrences = 0;                     // numbered
+};
+
 struct Event {
     std::string id;
     std::string change_key;
@@ -195,6 +213,10 @@ struct Event {
     // Extended properties by Graph id, "String {guid} Name <name>" (guid in lower case).
     std::map<std::string, std::string> extended;
     std::chrono::system_clock::time_point created, modified;
+    // A series master carries its recurrence; an occurrence (only ever shown, never stored)
+    // the master's id, start and end being the occurrence's own.
+    std::optional<Recurrence> recurrence;
+    std::string series_master_id;
 };
 
 class ExchangeEmulator {

@@ -16,6 +16,10 @@ constexpr const char *kConflictText =
     "The send or update operation could not be performed because the change key passed in the request does not "
     "match the current change key for the item.";
 
+MessageError occurrence_refused() {
+    return {"ErrorInvalidRequest", "The emulator does not change or delete single occurrences of a series.", {}};
+}
+
 int int_attribute(const xml::Element &e, const char *name, int fallback, int min, int max) {
     const auto text = e.attribute(name);
     if (!text) return fallback;
@@ -92,7 +96,12 @@ struct Call {
                 check_calendar_folder("ParentFolderIds");
                 if (op.child(kMessages, "Restriction"))
                     throw MessageError{"ErrorInvalidRequest", "The emulator does not evaluate restrictions.", {}};
-                std::vector<const StoredEvent *> matching;
+                std::vector<Event> matching;
+                const auto masters = [&] {
+                    std::vector<Event> events;
+                    for (const auto *e : cx.calendar.all()) events.push_back(e->event);
+                    return events;
+                };
                 std::size_t max = SIZE_MAX;
                 std::optional<int> offset;
                 if (const auto *view = op.child(kMessages, "CalendarView")) {
@@ -105,13 +114,13 @@ struct Call {
                         throw MessageError{"ErrorCalendarViewRangeTooBig",
                                            "The calendar view range is too big (more than two years).", {}};
                     max = static_cast<std::size_t>(int_attribute(*view, "MaxEntriesReturned", 1000000, 1, 1000000));
-                    matching = cx.calendar.in_window(*start, *end);
+                    matching = cx.calendar.view(*start, *end);
                 } else if (const auto *paged = op.child(kMessages, "IndexedPageItemView")) {
                     max = static_cast<std::size_t>(int_attribute(*paged, "MaxEntriesReturned", 1000, 1, 1000));
                     offset = int_attribute(*paged, "Offset", 0, 0, 1000000);
-                    matching = cx.calendar.all();
+                    matching = masters();
                 } else {
-                    matching = cx.calendar.all();
+                    matching = masters();
                 }
                 const std::size_t first = offset ? std::min<std::size_t>(static_cast<std::size_t>(*offset), matching.size()) : 0;
                 const std::size_t count = std::min(max, matching.size() - first);
@@ -123,7 +132,7 @@ struct Call {
                     .attribute("IncludesLastItemInRange", last ? "true" : "false");
                 w.start("t:Items");
                 for (std::size_t i = first; i < first + count; ++i)
-                    write_calendar_item(w, matching[i]->event, cx.calendar.address(), shape);
+                    write_calendar_item(w, matching[i], cx.calendar.address(), shape);
                 w.end().end().end();
             } catch (const MessageError &e) {
                 write_error_message(w, name, e);
@@ -139,11 +148,11 @@ struct Call {
             for (const auto *id : ids) {
                 try {
                     if (injected(Failure::server_busy_message)) throw server_busy_message(cx.back_off_ms);
-                    const auto *stored = cx.calendar.find(*id->attribute("Id"));
-                    if (!stored || injected(Failure::item_not_found)) throw item_not_found();
+                    const auto found = cx.calendar.find_any(*id->attribute("Id"));
+                    if (!found || injected(Failure::item_not_found)) throw item_not_found();
                     start_success_message(w, name);
                     w.start("m:Items");
-                    write_calendar_item(w, stored->event, cx.calendar.address(), shape);
+                    write_calendar_item(w, *found, cx.calendar.address(), shape);
                     w.end().end();
                 } catch (const MessageError &e) {
                     write_error_message(w, name, e);
@@ -219,6 +228,7 @@ struct Call {
                     const auto *updates = change->child(kTypes, "Updates");
                     if (!id || !updates) throw schema_violation(change, "ItemChange needs ItemId and Updates");
                     auto *stored = cx.calendar.find(id->attribute("Id").value_or(""));
+                    if (!stored && cx.calendar.find_any(id->attribute("Id").value_or(""))) throw occurrence_refused();
                     if (!stored || injected(Failure::item_not_found)) throw item_not_found();
                     if (!has_invitations)
                         throw MessageError{"ErrorSendMeetingInvitationsOrCancellationsRequired",
@@ -267,6 +277,7 @@ struct Call {
                 try {
                     if (injected(Failure::server_busy_message)) throw server_busy_message(cx.back_off_ms);
                     const auto item = *id->attribute("Id");
+                    if (!cx.calendar.find(item) && cx.calendar.find_any(item)) throw occurrence_refused();
                     if (!cx.calendar.find(item) || injected(Failure::item_not_found)) throw item_not_found();
                     if (!cancellations)
                         throw MessageError{"ErrorSendMeetingCancellationsRequired",

@@ -1,11 +1,13 @@
 #include "exchange_ews_wire.hpp"
 
+#include "exchange_recurrence.hpp"
 #include "exchange_time.hpp"
 
 #include <Poco/String.h>
 
 #include <algorithm>
 #include <array>
+#include <sstream>
 
 namespace relais::exchange_emulator::ews {
 
@@ -131,13 +133,13 @@ void start_success_message(xml::Writer &w, const std::string &operation) {
 
 namespace {
 
-const std::array<const char *, 19> kAllFields{
+const std::array<const char *, 21> kAllFields{
     "item:Subject",           "item:Body",           "item:Categories",         "item:DateTimeCreated",
     "item:ReminderIsSet",     "item:ReminderMinutesBeforeStart",                "item:LastModifiedTime",
     "calendar:UID",           "calendar:Start",      "calendar:End",            "calendar:IsAllDayEvent",
     "calendar:LegacyFreeBusyStatus",                 "calendar:Location",       "calendar:CalendarItemType",
     "calendar:Organizer",     "calendar:RequiredAttendees",                     "calendar:OptionalAttendees",
-    "calendar:StartTimeZone", "calendar:EndTimeZone"};
+    "calendar:StartTimeZone", "calendar:EndTimeZone", "calendar:IsRecurring", "calendar:Recurrence"};
 
 const std::array<const char *, 9> kDefaultFields{
     "item:Subject", "calendar:Start", "calendar:End", "calendar:IsAllDayEvent", "calendar:LegacyFreeBusyStatus",
@@ -221,6 +223,27 @@ void write_attendees(xml::Writer &w, const char *element, const Event &event, co
     w.end();
 }
 
+void write_recurrence(xml::Writer &w, const Recurrence &r) {
+    w.start("t:Recurrence");
+    if (r.pattern == Recurrence::Pattern::daily) {
+        w.start("t:DailyRecurrence").element("t:Interval", std::to_string(r.interval)).end();
+    } else {
+        std::string days;
+        for (const auto d : r.days) days += (days.empty() ? "" : " ") + weekday_name(d, true);
+        w.start("t:WeeklyRecurrence").element("t:Interval", std::to_string(r.interval)).element("t:DaysOfWeek", days).end();
+    }
+    if (r.range == Recurrence::Range::end_date)
+        w.start("t:EndDateRecurrence").element("t:StartDate", date_text(r.start_date)).element("t:EndDate", date_text(r.end_date)).end();
+    else if (r.range == Recurrence::Range::numbered)
+        w.start("t:NumberedRecurrence")
+            .element("t:StartDate", date_text(r.start_date))
+            .element("t:NumberOfOccurrences", std::to_string(r.occurrences))
+            .end();
+    else
+        w.start("t:NoEndRecurrence").element("t:StartDate", date_text(r.start_date)).end();
+    w.end();
+}
+
 }  // namespace
 
 void write_calendar_item(xml::Writer &w, const Event &event, const std::string &organizer, const Shape &shape) {
@@ -252,7 +275,12 @@ void write_calendar_item(xml::Writer &w, const Event &event, const std::string &
     if (has("calendar:IsAllDayEvent")) w.element("t:IsAllDayEvent", event.is_all_day ? "true" : "false");
     if (has("calendar:LegacyFreeBusyStatus")) w.element("t:LegacyFreeBusyStatus", event.show_as);
     if (has("calendar:Location")) w.element("t:Location", event.location);
-    if (has("calendar:CalendarItemType")) w.element("t:CalendarItemType", "Single");
+    if (has("calendar:IsRecurring"))
+        w.element("t:IsRecurring", event.recurrence || !event.series_master_id.empty() ? "true" : "false");
+    if (has("calendar:CalendarItemType"))
+        w.element("t:CalendarItemType", !event.series_master_id.empty() ? "Occurrence"
+                                        : event.recurrence              ? "RecurringMaster"
+                                                                        : "Single");
     if (has("calendar:Organizer")) {
         w.start("t:Organizer");
         write_mailbox(w, organizer, organizer);
@@ -260,6 +288,7 @@ void write_calendar_item(xml::Writer &w, const Event &event, const std::string &
     }
     if (has("calendar:RequiredAttendees")) write_attendees(w, "t:RequiredAttendees", event, "required");
     if (has("calendar:OptionalAttendees")) write_attendees(w, "t:OptionalAttendees", event, "optional");
+    if (has("calendar:Recurrence") && event.recurrence) write_recurrence(w, *event.recurrence);
     if (has("calendar:StartTimeZone")) w.start("t:StartTimeZone").attribute("Id", event.start_time_zone).end();
     if (has("calendar:EndTimeZone")) w.start("t:EndTimeZone").attribute("Id", event.end_time_zone).end();
     w.end();
@@ -324,6 +353,63 @@ void read_attendees(const xml::Element &list, const std::string &type, Event &ev
     }
 }
 
+Recurrence read_recurrence(const xml::Element &e) {
+    Recurrence r;
+    const auto *pattern = e.first_child();
+    const auto interval = [&](const xml::Element &p) {
+        int n = 0;
+        try {
+            n = std::stoi(p.child_text(kTypes, "Interval").value_or(""));
+        } catch (const std::exception &) {
+        }
+        if (n < 1) throw schema_violation(&p, "Interval must be a positive integer");
+        return n;
+    };
+    if (pattern && pattern->is(kTypes, "DailyRecurrence")) {
+        r.pattern = Recurrence::Pattern::daily;
+        r.interval = interval(*pattern);
+    } else if (pattern && pattern->is(kTypes, "WeeklyRecurrence")) {
+        r.pattern = Recurrence::Pattern::weekly;
+        r.interval = interval(*pattern);
+        std::istringstream names(pattern->child_text(kTypes, "DaysOfWeek").value_or(""));
+        for (std::string name; names >> name;) {
+            const auto day = weekday_named(name);
+            if (!day) throw schema_violation(pattern, "DaysOfWeek '" + name + "' is invalid");
+            r.days.push_back(*day);
+        }
+        if (r.days.empty()) throw schema_violation(pattern, "WeeklyRecurrence needs DaysOfWeek");
+    } else {
+        throw MessageError{"ErrorInvalidRequest", "The emulator knows only DailyRecurrence and WeeklyRecurrence.", {}};
+    }
+    const xml::Element *range = nullptr;
+    for (const auto &child : e.elements())
+        if (&child != pattern) range = &child;
+    const auto date = [&](const char *name) {
+        const auto d = range ? parse_date(range->child_text(kTypes, name).value_or("")) : std::nullopt;
+        if (!d) throw schema_violation(range ? range : &e, std::string(name) + " must be a date");
+        return *d;
+    };
+    if (range && range->is(kTypes, "EndDateRecurrence")) {
+        r.range = Recurrence::Range::end_date;
+        r.start_date = date("StartDate");
+        r.end_date = date("EndDate");
+    } else if (range && range->is(kTypes, "NumberedRecurrence")) {
+        r.range = Recurrence::Range::numbered;
+        r.start_date = date("StartDate");
+        try {
+            r.occurrences = std::stoi(range->child_text(kTypes, "NumberOfOccurrences").value_or(""));
+        } catch (const std::exception &) {
+            throw schema_violation(range, "NumberOfOccurrences must be an integer");
+        }
+    } else if (range && range->is(kTypes, "NoEndRecurrence")) {
+        r.range = Recurrence::Range::no_end;
+        r.start_date = date("StartDate");
+    } else {
+        throw schema_violation(&e, "Recurrence needs EndDateRecurrence, NumberedRecurrence or NoEndRecurrence");
+    }
+    return r;
+}
+
 // One child of a CalendarItem into the event (CreateItem, and SetItemField's value).
 void apply(const xml::Element &e, Event &event) {
     const auto &name = e.local_name();
@@ -377,7 +463,7 @@ void apply(const xml::Element &e, Event &event) {
             throw MessageError{"ErrorTimeZone", "The emulator does not know the time zone '" + id + "'.", {}};
         (name == "StartTimeZone" ? event.start_time_zone : event.end_time_zone) = id;
     } else if (name == "Recurrence") {
-        throw MessageError{"ErrorInvalidRequest", "The emulator does not support recurring series.", {}};
+        event.recurrence = read_recurrence(e);
     }
     // The other schema elements are accepted and not kept.
 }
@@ -424,7 +510,7 @@ void set_field(const xml::Element &change, Event &event) {
     static const std::set<std::string> settable{
         "Subject", "Body", "Categories", "ReminderIsSet", "ReminderMinutesBeforeStart", "Start", "End",
         "IsAllDayEvent", "LegacyFreeBusyStatus", "Location", "RequiredAttendees", "OptionalAttendees", "Resources",
-        "StartTimeZone", "EndTimeZone"};
+        "StartTimeZone", "EndTimeZone", "Recurrence"};
     if (!settable.count(name))
         throw MessageError{"ErrorInvalidPropertySet", "The emulator cannot set the field '" + field + "'.", {}};
     const auto *value = item->child(kTypes, name);
@@ -451,6 +537,8 @@ void delete_field(const xml::Element &change, Event &event) {
                               event.attendees.end());
     } else if (field == "calendar:Location") {
         event.location.clear();
+    } else if (field == "calendar:Recurrence") {
+        event.recurrence.reset();
     } else if (field == "item:Body") {
         event.body.clear();
     } else if (field == "item:Categories") {

@@ -3,6 +3,7 @@
 // failures, then calendarView with $skip paging, calendarView/delta with skip and delta
 // tokens, and the events' CRUD with If-Match and transactionId.
 #include "exchange_graph_wire.hpp"
+#include "exchange_recurrence.hpp"
 #include "exchange_state.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -177,14 +178,14 @@ Response ExchangeEmulator::State::get_user(const Request &, MailboxCalendar &cal
 namespace {
 
 // A page of events as Graph lists them, with a nextLink when more follow.
-Response event_page(const std::vector<const StoredEvent *> &events, std::size_t skip, std::size_t size,
+Response event_page(const std::vector<Event> &events, std::size_t skip, std::size_t size,
                     const std::string &context, const std::string &next_base, const Mailbox &organizer,
                     const std::string &zone, const std::set<std::string> &expanded) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("@odata.context", context);
     Array::Ptr value = new Array;
     const auto end = std::min(events.size(), skip + size);
-    for (auto i = skip; i < end; ++i) value->add(graph::event_json(events[i]->event, organizer, zone, expanded));
+    for (auto i = skip; i < end; ++i) value->add(graph::event_json(events[i], organizer, zone, expanded));
     body->set("value", value);
     if (end < events.size()) body->set("@odata.nextLink", next_base + "$skip=" + std::to_string(end));
     return Response::json(200, body);
@@ -205,7 +206,7 @@ Response ExchangeEmulator::State::calendar_view(const Request &r, MailboxCalenda
                       encode(*r.query_param("startDateTime")) + "&endDateTime=" + encode(*r.query_param("endDateTime")) +
                       (r.query_param("$top") ? "&$top=" + std::to_string(top) : "") +
                       (r.query_param("$expand") ? "&$expand=" + encode(*r.query_param("$expand")) : "") + "&";
-    return event_page(calendar.in_window(start, end), skip, size,
+    return event_page(calendar.view(start, end), skip, size,
                       base_url() + "/v1.0/$metadata#users('" + calendar.address() + "')/calendarView", base,
                       {calendar.address(), calendar.display_name()}, zone, expanded);
 }
@@ -213,7 +214,8 @@ Response ExchangeEmulator::State::calendar_view(const Request &r, MailboxCalenda
 Response ExchangeEmulator::State::list_events(const Request &r, MailboxCalendar &calendar) {
     const auto zone = graph::preferred_time_zone(r);
     const auto expanded = graph::expanded_properties(r);
-    auto events = calendar.all();
+    std::vector<Event> events;
+    for (const auto *e : calendar.all()) events.push_back(e->event);
     if (const auto filter = r.query_param("$filter")) {
         static const std::regex any(
             R"(^singleValueExtendedProperties/Any\((\w+):\s*\1/id eq '([^']*)' and \1/value eq '([^']*)'\)$)");
@@ -224,9 +226,9 @@ Response ExchangeEmulator::State::list_events(const Request &r, MailboxCalendar 
                           "and ep/value eq '...'), not '" + *filter + "'."};
         const auto id = graph::normalise_property_id(m[2].str());
         const auto value = m[3].str();
-        std::erase_if(events, [&](const StoredEvent *e) {
-            const auto it = e->event.extended.find(id);
-            return it == e->event.extended.end() || it->second != value;
+        std::erase_if(events, [&](const Event &e) {
+            const auto it = e.extended.find(id);
+            return it == e.extended.end() || it->second != value;
         });
     }
     const int top = int_param(r, "$top", graph::preferred_page_size(r).value_or(options.graph.page_size));
@@ -264,36 +266,49 @@ Response ExchangeEmulator::State::delta(const Request &r, MailboxCalendar &calen
     const auto size = static_cast<std::size_t>(
         std::clamp(graph::preferred_page_size(r).value_or(options.graph.page_size), 1, options.graph.max_page_size));
 
-    // What this round reports: the first, only the events in the window; later ones, every
-    // change, an event out of the window (or deleted) as removed.
+    // What this round reports: the first, only the events in the window (a series as its
+    // occurrences there); later ones, every change, an event out of the window (or deleted)
+    // as removed. The entries of one change stay on one page.
     struct Entry {
-        const Change *change;
-        bool removed;
+        std::uint64_t seq;
+        std::optional<Event> event;  // nullopt: removed
+        std::string id;
     };
-    const auto changes = calendar.changes_since(token.seq);
+    const auto in_window = [&](const Event &e) {
+        return e.start < end && (e.end > start || (e.end == e.start && e.start == start));
+    };
     std::vector<Entry> entries;
-    for (const auto &c : changes) {
-        const bool in_window = c.event && c.event->event.start < end &&
-                               (c.event->event.end > start || c.event->event.start == start);
-        if (token.initial && !in_window) continue;
-        entries.push_back({&c, !in_window});
+    for (const auto &c : calendar.changes_since(token.seq)) {
+        const Event &e = c.event ? c.event->event : c.tombstone->event;
+        std::vector<Event> shown;
+        if (e.recurrence)
+            shown = occurrences(e, start, end);
+        else if (in_window(e))
+            shown.push_back(e);
+        if (c.event && !shown.empty()) {
+            for (auto &o : shown) entries.push_back({c.seq, std::move(o), ""});
+        } else if (!token.initial) {
+            if (shown.empty()) entries.push_back({c.seq, std::nullopt, e.id});
+            for (const auto &o : shown) entries.push_back({c.seq, std::nullopt, o.id});
+        }
     }
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("@odata.context", base_url() + "/v1.0/$metadata#Collection(event)");
     Array::Ptr value = new Array;
-    const auto count = std::min(entries.size(), size);
+    std::size_t count = std::min(entries.size(), size);
+    while (count > 0 && count < entries.size() && entries[count].seq == entries[count - 1].seq) ++count;
     for (std::size_t i = 0; i < count; ++i) {
         const auto &e = entries[i];
-        if (e.removed) {
+        if (!e.event) {
             Object::Ptr removed = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
             removed->set("@odata.type", "#microsoft.graph.event");
-            removed->set("id", e.change->event ? e.change->event->event.id : e.change->tombstone->id);
+            removed->set("id", e.id);
             Object::Ptr reason = new Object;
             reason->set("reason", "deleted");
             removed->set("@removed", reason);
             value->add(removed);
         } else {
-            value->add(graph::event_json(e.change->event->event, {calendar.address(), calendar.display_name()}, zone, {}));
+            value->add(graph::event_json(*e.event, {calendar.address(), calendar.display_name()}, zone, {}));
         }
     }
     body->set("value", value);
@@ -301,7 +316,7 @@ Response ExchangeEmulator::State::delta(const Request &r, MailboxCalendar &calen
     SyncToken next = token;
     if (count < entries.size()) {
         next.kind = "skip";
-        next.seq = entries[count - 1].change->seq;
+        next.seq = entries[count - 1].seq;
         body->set("@odata.nextLink", link_base + "$skiptoken=" + encode_token(next, true));
     } else {
         next.kind = "delta";
@@ -335,6 +350,8 @@ namespace {
 
 StoredEvent &existing(MailboxCalendar &calendar, const Request &r) {
     auto *stored = calendar.find(r.param("id"));
+    if (!stored && calendar.find_any(r.param("id")))
+        throw Refusal{400, "ErrorInvalidRequest", "The emulator does not change or delete single occurrences of a series."};
     if (!stored) throw Refusal{404, "ErrorItemNotFound", "The specified object was not found in the store."};
     return *stored;
 }
@@ -351,10 +368,11 @@ void check_if_match(const Request &r, const StoredEvent &stored) {
 }  // namespace
 
 Response ExchangeEmulator::State::get_event(const Request &r, MailboxCalendar &calendar) {
-    const auto &stored = existing(calendar, r);
-    auto answer = Response::json(200, graph::event_json(stored.event, {calendar.address(), calendar.display_name()},
+    const auto found = calendar.find_any(r.param("id"));
+    if (!found) throw Refusal{404, "ErrorItemNotFound", "The specified object was not found in the store."};
+    auto answer = Response::json(200, graph::event_json(*found, {calendar.address(), calendar.display_name()},
                                                         graph::preferred_time_zone(r), graph::expanded_properties(r)));
-    answer.header("ETag", "W/\"" + stored.event.change_key + "\"");
+    answer.header("ETag", "W/\"" + found->change_key + "\"");
     return answer;
 }
 

@@ -1,5 +1,6 @@
 #include "exchange_graph_wire.hpp"
 
+#include "exchange_recurrence.hpp"
 #include "exchange_time.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -89,6 +90,73 @@ TimePoint read_time(const Object::Ptr &o, const std::string &name, std::string &
     return had_zone ? *parsed : local_to_utc(zone, *parsed);
 }
 
+Object::Ptr recurrence_json(const Recurrence &r, const std::string &zone) {
+    Object::Ptr pattern = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    pattern->set("type", r.pattern == Recurrence::Pattern::daily ? "daily" : "weekly");
+    pattern->set("interval", r.interval);
+    pattern->set("month", 0);
+    pattern->set("dayOfMonth", 0);
+    Array::Ptr days = new Array;
+    for (const auto d : r.days) days->add(weekday_name(d, false));
+    pattern->set("daysOfWeek", days);
+    pattern->set("firstDayOfWeek", "sunday");
+    pattern->set("index", "first");
+    Object::Ptr range = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    range->set("type", r.range == Recurrence::Range::end_date   ? "endDate"
+                       : r.range == Recurrence::Range::numbered ? "numbered"
+                                                                : "noEnd");
+    range->set("startDate", date_text(r.start_date));
+    range->set("endDate", r.range == Recurrence::Range::end_date ? date_text(r.end_date) : "0001-01-01");
+    range->set("recurrenceTimeZone", zone);
+    range->set("numberOfOccurrences", r.occurrences);
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("pattern", pattern);
+    o->set("range", range);
+    return o;
+}
+
+Recurrence read_recurrence(const Object::Ptr &o) {
+    Recurrence r;
+    const auto pattern = object_of(o, "pattern");
+    const auto range = object_of(o, "range");
+    const auto type = string_of(pattern, "type");
+    if (type == "daily")
+        r.pattern = Recurrence::Pattern::daily;
+    else if (type == "weekly")
+        r.pattern = Recurrence::Pattern::weekly;
+    else
+        throw Refusal{400, "ErrorInvalidRequest", "The emulator knows only daily and weekly recurrences, not '" + type + "'."};
+    r.interval = pattern->has("interval") ? pattern->getValue<int>("interval") : 1;
+    if (r.interval < 1) throw Refusal{400, "ErrorInvalidRequest", "The recurrence interval must be at least 1."};
+    if (const auto days = pattern->getArray("daysOfWeek"))
+        for (const auto &d : *days) {
+            const auto day = weekday_named(d.convert<std::string>());
+            if (!day) throw Refusal{400, "RequestBodyRead", "'" + d.convert<std::string>() + "' is not a day of the week."};
+            r.days.push_back(*day);
+        }
+    if (r.pattern == Recurrence::Pattern::weekly && r.days.empty())
+        throw Refusal{400, "ErrorInvalidRequest", "A weekly recurrence needs daysOfWeek."};
+    const auto date = [&](const char *name) {
+        const auto d = parse_date(string_of(range, name));
+        if (!d) throw Refusal{400, "RequestBodyRead", std::string("range.") + name + " must be a date."};
+        return *d;
+    };
+    const auto range_type = string_of(range, "type");
+    r.start_date = date("startDate");
+    if (range_type == "endDate") {
+        r.range = Recurrence::Range::end_date;
+        r.end_date = date("endDate");
+    } else if (range_type == "numbered") {
+        r.range = Recurrence::Range::numbered;
+        r.occurrences = range->getValue<int>("numberOfOccurrences");
+    } else if (range_type == "noEnd") {
+        r.range = Recurrence::Range::no_end;
+    } else {
+        throw Refusal{400, "RequestBodyRead", "range.type '" + range_type + "' is invalid."};
+    }
+    return r;
+}
+
 }  // namespace
 
 std::string preferred_time_zone(const Request &request) {
@@ -157,8 +225,15 @@ Object::Ptr event_json(const Event &event, const Mailbox &organizer, const std::
     o->set("isOrganizer", true);
     const auto show = show_as_names().find(event.show_as);
     o->set("showAs", show == show_as_names().end() ? "busy" : show->second);
-    o->set("type", "singleInstance");
-    o->set("seriesMasterId", Poco::Dynamic::Var());
+    o->set("type", !event.series_master_id.empty() ? "occurrence" : event.recurrence ? "seriesMaster" : "singleInstance");
+    if (event.series_master_id.empty())
+        o->set("seriesMasterId", Poco::Dynamic::Var());
+    else
+        o->set("seriesMasterId", event.series_master_id);
+    if (event.recurrence)
+        o->set("recurrence", recurrence_json(*event.recurrence, event.start_time_zone));
+    else
+        o->set("recurrence", Poco::Dynamic::Var());
     Object::Ptr body = new Object;
     body->set("contentType", event.body_type == "HTML" ? "html" : "text");
     body->set("content", event.body);
@@ -278,7 +353,10 @@ void read_event(const Object::Ptr &body, Event &event, bool creating) {
                 event.extended[id] = string_of(p, "value");
             }
         } else if (name == "recurrence") {
-            if (!value.isEmpty()) throw Refusal{400, "ErrorInvalidRequest", "The emulator does not support recurrence."};
+            if (value.isEmpty())
+                event.recurrence.reset();
+            else
+                event.recurrence = read_recurrence(object_of(body, name));
         } else if (!ignored.count(name)) {
             throw bad_property(name);
         }
