@@ -984,3 +984,36 @@ TEST_CASE("exchange emulator: an EWS-created series with a numbered range", "[ex
     CHECK(items[1]->child_text(kT, "Start") == "2026-10-24T07:00:00Z");
     CHECK(items[2]->child_text(kT, "Start") == "2026-10-26T08:00:00Z");
 }
+
+TEST_CASE("exchange emulator: the delegated account, its own mailbox, impersonation, delegation and a Restriction",
+          "[exchange][emulator][ews]") {
+    ExchangeEmulatorOptions options;
+    options.accounts.push_back({"bob", "bob-password", "bob@contoso.com", {}});
+    Fixture f(options);
+    // Its own mailbox without any header, alice's by impersonation.
+    REQUIRE(f.ews(create_item(calendar_item("Own", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z"))).code() == "NoError");
+    CHECK(f.emu->events("svc-relais@contoso.com").size() == 1);
+    REQUIRE(f.ews(create_item(calendar_item("For Alice", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z", "ERP-7")),
+                  kAlice).code() == "NoError");
+    CHECK(f.emu->events(kAlice).size() == 1);
+    // Delegate access: the mailbox named in the folder id.
+    const auto delegated = f.ews(
+        "<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>"
+        "<m:Restriction><t:IsEqualTo><t:ExtendedFieldURI PropertySetId=\"8e2f4c1a-3b5d-4e6f-9a0b-1c2d3e4f5a6b\" "
+        "PropertyName=\"erp_id\" PropertyType=\"String\"/><t:FieldURIOrConstant><t:Constant Value=\"ERP-7\"/>"
+        "</t:FieldURIOrConstant></t:IsEqualTo></m:Restriction><m:ParentFolderIds><t:DistinguishedFolderId "
+        "Id=\"calendar\"><t:Mailbox><t:EmailAddress>alice@contoso.com</t:EmailAddress></t:Mailbox>"
+        "</t:DistinguishedFolderId></m:ParentFolderIds></m:FindItem>");
+    REQUIRE(delegated.code() == "NoError");
+    const auto found = delegated.message().child(kM, "RootFolder")->child(kT, "Items")->children(kT, "CalendarItem");
+    REQUIRE(found.size() == 1);
+    CHECK(found[0]->child_text(kT, "Subject") == "For Alice");
+
+    // bob may open only his own mailbox.
+    const auto bob = f.ews_raw(envelope(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"), kAlice),
+                               {{"Authorization", "Basic " + base64("bob:bob-password")}});
+    CHECK(bob.fault().code_is(kT, "ErrorImpersonateUserDenied"));
+    const auto own = f.ews_raw(envelope(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z")),
+                               {{"Authorization", "Basic " + base64("bob:bob-password")}});
+    CHECK(own.code() == "NoError");
+}

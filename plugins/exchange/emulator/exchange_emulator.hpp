@@ -11,7 +11,9 @@
 //   mailbox; an account opens its own mailbox, or one it may impersonate or act as delegate
 //   for (DistinguishedFolderId/Mailbox). RequestServerVersion is required and checked.
 //   FindItem (CalendarView: StartDate/EndDate, MaxEntriesReturned truncation with
-//   TotalItemsInView and IncludesLastItemInRange="false"; no offset paging), GetItem,
+//   TotalItemsInView and IncludesLastItemInRange="false"; no offset paging; without a
+//   CalendarView, IndexedPageItemView and a Restriction of one IsEqualTo on item:Subject,
+//   calendar:UID or a named String extended property), GetItem,
 //   CreateItem (SendMeetingInvitations required, CalendarItem children in schema order or
 //   ErrorSchemaValidation), UpdateItem (SetItemField / DeleteItemField; ChangeKey rotated on
 //   every update; a stale ChangeKey is ErrorIrresolvableConflict), DeleteItem, SyncFolderItems

@@ -16,6 +16,31 @@ constexpr const char *kConflictText =
     "The send or update operation could not be performed because the change key passed in the request does not "
     "match the current change key for the item.";
 
+// A Restriction the emulator evaluates: one IsEqualTo between item:Subject, calendar:UID or a
+// named String extended property and a Constant.
+std::function<bool(const Event &)> equality(const xml::Element &restriction) {
+    const auto *equal = restriction.child(kTypes, "IsEqualTo");
+    const auto *constant = equal && equal->child(kTypes, "FieldURIOrConstant")
+                               ? equal->child(kTypes, "FieldURIOrConstant")->child(kTypes, "Constant")
+                               : nullptr;
+    if (!equal || !constant || restriction.elements().size() != 1)
+        throw MessageError{"ErrorInvalidRestriction",
+                           "The emulator evaluates only one IsEqualTo with a Constant in a Restriction.", {}};
+    const auto value = constant->attribute("Value").value_or("");
+    if (const auto *extended = equal->child(kTypes, "ExtendedFieldURI")) {
+        const auto id = extended_id(*extended);
+        return [id, value](const Event &e) {
+            const auto it = e.extended.find(id);
+            return it != e.extended.end() && it->second == value;
+        };
+    }
+    const auto *field = equal->child(kTypes, "FieldURI");
+    const auto uri = field ? field->attribute("FieldURI").value_or("") : "";
+    if (uri == "item:Subject") return [value](const Event &e) { return e.subject == value; };
+    if (uri == "calendar:UID") return [value](const Event &e) { return e.uid == value; };
+    throw MessageError{"ErrorInvalidRestriction", "The emulator does not restrict on '" + uri + "'.", {}};
+}
+
 MessageError occurrence_refused() {
     return {"ErrorInvalidRequest", "The emulator does not change or delete single occurrences of a series.", {}};
 }
@@ -94,8 +119,9 @@ struct Call {
             try {
                 if (injected(Failure::server_busy_message)) throw server_busy_message(cx.back_off_ms);
                 check_calendar_folder("ParentFolderIds");
-                if (op.child(kMessages, "Restriction"))
-                    throw MessageError{"ErrorInvalidRequest", "The emulator does not evaluate restrictions.", {}};
+                const auto *restriction = op.child(kMessages, "Restriction");
+                if (restriction && op.child(kMessages, "CalendarView"))
+                    throw MessageError{"ErrorInvalidRestriction", "Restrictions are not supported with a CalendarView.", {}};
                 std::vector<Event> matching;
                 const auto masters = [&] {
                     std::vector<Event> events;
@@ -121,6 +147,10 @@ struct Call {
                     matching = masters();
                 } else {
                     matching = masters();
+                }
+                if (restriction) {
+                    const auto keep = equality(*restriction);
+                    std::erase_if(matching, [&](const Event &e) { return !keep(e); });
                 }
                 const std::size_t first = offset ? std::min<std::size_t>(static_cast<std::size_t>(*offset), matching.size()) : 0;
                 const std::size_t count = std::min(max, matching.size() - first);
