@@ -1017,3 +1017,36 @@ TEST_CASE("exchange emulator: the delegated account, its own mailbox, impersonat
                                {{"Authorization", "Basic " + base64("bob:bob-password")}});
     CHECK(own.code() == "NoError");
 }
+
+TEST_CASE("exchange emulator: the busiest mailboxes at once, across both APIs", "[exchange][emulator][graph][ews]") {
+    ExchangeEmulatorOptions options;
+    options.latency = 1500ms;
+    Fixture f(options);
+    const auto graph_token = f.token(kGraphScope);
+    const auto ews_token = f.token(kEwsScope);
+    const auto graph_view = [&](const std::string &mailbox) {
+        return http(f.emu->base_url(), f.ca.client_context(), "GET",
+                    "/v1.0/users/" + mailbox + "/calendarView?startDateTime=2026-01-12T00:00:00Z&endDateTime=2026-01-13T00:00:00Z",
+                    {{"Authorization", "Bearer " + graph_token}}).status;
+    };
+    auto alice = std::async(std::launch::async, [&] { return graph_view(kAlice); });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (f.emu->peak_graph_concurrency(kAlice) < 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(5ms);
+    auto bob = std::async(std::launch::async, [&] {
+        return http(f.emu->base_url(), f.ca.client_context(), "POST", "/EWS/Exchange.asmx",
+                    {{"Authorization", "Bearer " + ews_token},
+                     {"X-AnchorMailbox", "bob@contoso.com"},
+                     {"Content-Type", "text/xml; charset=utf-8"}},
+                    envelope(sync_items("", 10), "bob@contoso.com")).status;
+    });
+    CHECK(alice.get() == 200);
+    CHECK(bob.get() == 200);
+    CHECK(graph_view(kAlice) == 200);  // alone afterwards
+    CHECK(f.emu->peak_busy_mailboxes() == 2);
+    CHECK(f.emu->peak_ews_concurrency("bob@contoso.com") == 1);
+    // A UPN works as the Basic user name too.
+    CHECK(f.ews_raw(envelope(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z")),
+                    {{"Authorization", "Basic " + base64(std::string("svc-relais@contoso.com:") + kPassword)}})
+              .code() == "NoError");
+}

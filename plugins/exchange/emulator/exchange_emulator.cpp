@@ -73,20 +73,30 @@ MailboxCalendar *ExchangeEmulator::State::calendar_locked(const std::string &add
     return it == calendars.end() ? nullptr : &it->second;
 }
 
-ExchangeEmulator::State::InFlight::InFlight(std::unique_lock<std::mutex> &lock, std::map<std::string, int> &counts,
-                                            std::map<std::string, int> &peaks, const std::string &mailbox)
-    : lock_(lock), counts_(counts), key_(mailbox_key(mailbox)), now_(++counts[key_]) {
+ExchangeEmulator::State::InFlight::InFlight(State &state, std::unique_lock<std::mutex> &lock,
+                                            std::map<std::string, int> &counts, std::map<std::string, int> &peaks,
+                                            const std::string &mailbox)
+    : state_(state), lock_(lock), counts_(counts), key_(mailbox_key(mailbox)), now_(++counts[key_]) {
     auto &peak = peaks[key_];
     peak = std::max(peak, now_);
+    ++state_.any_in_flight[key_];
+    const auto busy = static_cast<std::size_t>(std::count_if(state_.any_in_flight.begin(), state_.any_in_flight.end(),
+                                                             [](const auto &m) { return m.second > 0; }));
+    state_.peak_busy_mailboxes = std::max(state_.peak_busy_mailboxes, busy);
+}
+
+void ExchangeEmulator::State::InFlight::count_out() {
+    --counts_[key_];
+    --state_.any_in_flight[key_];
 }
 
 ExchangeEmulator::State::InFlight::~InFlight() {
     if (lock_.owns_lock()) {
-        --counts_[key_];
+        count_out();
         return;
     }
     lock_.lock();
-    --counts_[key_];
+    count_out();
     lock_.unlock();
 }
 
@@ -184,6 +194,11 @@ std::size_t ExchangeEmulator::peak_ews_concurrency(const std::string &mailbox) c
     std::lock_guard lock(state_->mutex);
     const auto it = state_->ews_peak.find(mailbox_key(mailbox));
     return it == state_->ews_peak.end() ? 0 : static_cast<std::size_t>(it->second);
+}
+
+std::size_t ExchangeEmulator::peak_busy_mailboxes() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->peak_busy_mailboxes;
 }
 
 std::size_t ExchangeEmulator::tokens_issued() const {

@@ -120,7 +120,9 @@ struct EwsOptions {
     std::string ntlm_domain = "CONTOSO";
     // EXO answers "V2018_01_08"-style values that no client sends.
     std::string server_version_info = "V2018_01_08";
-    int max_concurrency = 27;          // EWSMaxConcurrency, per target mailbox
+    // EWSMaxConcurrency, per target mailbox. The server's threads (ServerOptions::threads, 8 by
+    // default) bound the calls served at once too: raise them to reach this limit.
+    int max_concurrency = 27;
     int max_concurrent_syncs = 5;      // ConcurrentSyncCalls (EXO value observed)
     StaleChangeKey stale_change_key = StaleChangeKey::conflict_always;
     // EWS switched off for the tenant (Exchange Online from October 2026): every call gets 403.
@@ -269,6 +271,9 @@ public:
     // refused for being over the limit.
     std::size_t peak_graph_concurrency(const std::string &mailbox) const;
     std::size_t peak_ews_concurrency(const std::string &mailbox) const;
+    // The most mailboxes that had calls in flight at once (either API): what a connector's
+    // limit on mailboxes synchronised at once shows as.
+    std::size_t peak_busy_mailboxes() const;
     std::size_t tokens_issued() const;
     std::vector<Event> events(const std::string &mailbox) const;  // by start
     std::optional<Event> event(const std::string &mailbox, const std::string &id) const;

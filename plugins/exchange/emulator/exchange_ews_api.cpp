@@ -39,7 +39,7 @@ bool starts_with_word(const std::string &header, const char *scheme) {
     return header.size() > s.size() && Poco::icompare(header.substr(0, s.size()), s) == 0 && header[s.size()] == ' ';
 }
 
-// The user part of "DOMAIN\user", "user@domain" or "user".
+// The user part of "DOMAIN\user" or "user" (a UPN is compared with the account's mailbox).
 std::string user_part(const std::string &name) {
     const auto slash = name.find('\\');
     if (slash != std::string::npos) return name.substr(slash + 1);
@@ -105,7 +105,9 @@ Response ExchangeEmulator::State::ews(const Request &request) {
         const auto credentials = o.allow_basic ? basic_credentials(authorization) : std::nullopt;
         if (credentials)
             for (const auto &a : options.accounts)
-                if (Poco::icompare(a.user, user_part(credentials->first)) == 0 && a.password == credentials->second)
+                if ((Poco::icompare(a.user, user_part(credentials->first)) == 0 ||
+                     Poco::icompare(a.mailbox, credentials->first) == 0) &&
+                    a.password == credentials->second)
                     caller.account = &a;
         if (!caller.account) return unauthorized(o, "the user name or password is wrong");
         caller.name = caller.account->user;
@@ -219,9 +221,9 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
         }
 
         // Concurrency, counted while the call is in flight (the latency included).
-        InFlight in_flight(lock, ews_in_flight, ews_peak, target);
+        InFlight in_flight(*this, lock, ews_in_flight, ews_peak, target);
         std::optional<InFlight> sync;
-        if (name == "SyncFolderItems") sync.emplace(lock, syncs_in_flight, syncs_peak, target);
+        if (name == "SyncFolderItems") sync.emplace(*this, lock, syncs_in_flight, syncs_peak, target);
         if (in_flight.now() > o.max_concurrency) throw ews::exceeded_connection_count();
         std::optional<Failure> per_message =
             failure && (*failure == Failure::item_not_found || *failure == Failure::invalid_sync_state ||

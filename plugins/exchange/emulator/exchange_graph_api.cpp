@@ -110,7 +110,7 @@ Response ExchangeEmulator::State::graph(const Request &request, const std::strin
     const auto key = mailbox_key(mailbox);
 
     // The limits, counting this request in flight whatever its answer.
-    InFlight in_flight(lock, graph_in_flight, graph_peak, key);
+    InFlight in_flight(*this, lock, graph_in_flight, graph_peak, key);
     if (in_flight.now() > o.max_concurrent_per_mailbox)
         return throttled("ApplicationThrottled", "Application is over its MailboxConcurrency limit.", o.throttle_retry_after);
     if (o.requests_per_10_minutes > 0) {

@@ -71,7 +71,7 @@ public:
     // taking `lock` again if it was released meanwhile.
     class InFlight {
     public:
-        InFlight(std::unique_lock<std::mutex> &lock, std::map<std::string, int> &counts,
+        InFlight(State &state, std::unique_lock<std::mutex> &lock, std::map<std::string, int> &counts,
                  std::map<std::string, int> &peaks, const std::string &mailbox);
         ~InFlight();
         InFlight(const InFlight &) = delete;
@@ -79,6 +79,8 @@ public:
         int now() const { return now_; }  // including this one
 
     private:
+        void count_out();
+        State &state_;
         std::unique_lock<std::mutex> &lock_;
         std::map<std::string, int> &counts_;
         std::string key_;
@@ -99,6 +101,9 @@ public:
     std::map<std::string, std::size_t> calls;
     std::deque<InjectedFailure> failures;
     std::map<std::string, int> graph_in_flight, graph_peak, ews_in_flight, ews_peak, syncs_in_flight, syncs_peak;
+    // Calls in flight per mailbox on either API, and the most mailboxes busy at once.
+    std::map<std::string, int> any_in_flight;
+    std::size_t peak_busy_mailboxes = 0;
     std::map<std::string, std::pair<long long, int>> graph_window;  // mailbox -> (10-minute window, count)
     bool ews_blocked = false;
     emulator::NtlmVerifier ntlm;
