@@ -1050,3 +1050,15 @@ TEST_CASE("exchange emulator: the busiest mailboxes at once, across both APIs", 
                     {{"Authorization", "Basic " + base64(std::string("svc-relais@contoso.com:") + kPassword)}})
               .code() == "NoError");
 }
+
+TEST_CASE("exchange emulator: EWS's error page redirect, Graph's cancel", "[exchange][emulator][ews][graph]") {
+    Fixture f;
+    f.emu->fail_next(Failure::error_page_redirect);
+    const auto redirected = f.ews_app(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"));
+    CHECK(redirected.status == 302);
+    const auto created = f.graph("POST", "/users/alice@contoso.com/events",
+                                 graph_event("Meeting", "2026-01-14T09:00:00", "2026-01-14T10:00:00"));
+    const auto id = created.json()->getValue<std::string>("id");
+    CHECK(f.graph("POST", "/users/alice@contoso.com/events/" + id + "/cancel", R"({"comment":"Sorry"})").status == 202);
+    CHECK(f.emu->events(kAlice).empty());
+}

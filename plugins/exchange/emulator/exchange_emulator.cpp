@@ -34,6 +34,7 @@ bool applies(Failure failure, Api api, const std::string &operation) {
     case Failure::lose_answer: return true;
     case Failure::server_busy:
     case Failure::server_busy_message:
+    case Failure::error_page_redirect:
     case Failure::exceeded_connection_count: return api == Api::ews;
     case Failure::too_many_requests: return api == Api::graph;
     case Failure::impersonate_user_denied:
@@ -126,6 +127,7 @@ ExchangeEmulator::ExchangeEmulator(ExchangeEmulatorOptions options)
     graph("GET", "/users/{mailbox}/events/{id}", &State::get_event);
     graph("PATCH", "/users/{mailbox}/events/{id}", &State::update_event);
     graph("DELETE", "/users/{mailbox}/events/{id}", &State::delete_event);
+    graph("POST", "/users/{mailbox}/events/{id}/cancel", &State::cancel_event);
 }
 
 ExchangeEmulator::~ExchangeEmulator() { stop(); }

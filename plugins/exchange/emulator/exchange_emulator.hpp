@@ -50,6 +50,7 @@
 //   POST   /users/{mailbox}/events                      201; transactionId: a second POST with
 //          the same one gives the first event back (GraphOptions::duplicate_transaction)
 //   GET | PATCH | DELETE /users/{mailbox}/events/{id}   If-Match W/"<changeKey>" checked (412)
+//   POST   /users/{mailbox}/events/{id}/cancel          202; the organizer's event is removed
 //   $expand=singleValueExtendedProperties($filter=id eq '...') on reads.
 //   Errors {"error":{"code","message"}}; 429 + Retry-After when over 4 requests in flight per
 //   mailbox or 10,000 per 10 minutes per mailbox.
@@ -172,6 +173,7 @@ enum class Failure {
     item_not_found,             // EWS: every message ErrorItemNotFound; Graph: 404 ErrorItemNotFound
     invalid_sync_state,         // EWS: ErrorInvalidSyncStateData; Graph delta: 410 Gone
     server_error,               // EWS: HTTP 500 "Server Error in '/EWS' Application"; Graph, token: 500
+    error_page_redirect,        // EWS: 302 to /ews/genericerrorpage.htm?aspxerrorpath=/ews/exchange.asmx
     lose_answer,                // any: carried out, then the connection is reset without an answer
 };
 

@@ -215,6 +215,11 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
                 return Response::text(500, "<html><head><title>Runtime Error</title></head><body><h1>Server Error in "
                                            "'/EWS' Application.</h1></body></html>")
                     .header("Content-Type", "text/html; charset=utf-8");
+            case Failure::error_page_redirect: {
+                Response r = Response::text(302, "");
+                r.header("Location", "/ews/genericerrorpage.htm?aspxerrorpath=/ews/exchange.asmx");
+                return r;
+            }
             case Failure::lose_answer: lose = true; break;
             default: break;  // the per-message ones, in the operation
             }

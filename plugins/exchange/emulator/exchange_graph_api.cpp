@@ -399,3 +399,18 @@ Response ExchangeEmulator::State::delete_event(const Request &r, MailboxCalendar
 }
 
 }  // namespace relais::exchange_emulator
+
+namespace relais::exchange_emulator {
+
+Response ExchangeEmulator::State::cancel_event(const Request &r, MailboxCalendar &calendar) {
+    const auto &stored = existing(calendar, r);
+    const auto body = r.body.empty() ? Object::Ptr(new Object) : r.json();
+    for (const auto &[name, value] : *body)
+        if (name != "comment") throw Refusal{400, "RequestBodyRead", "cancel takes only a comment, not '" + name + "'."};
+    calendar.remove(stored.event.id);
+    Response answer;
+    answer.status = 202;
+    return answer;
+}
+
+}  // namespace relais::exchange_emulator

@@ -59,6 +59,7 @@ public:
     emulator::Response get_event(const emulator::Request &r, MailboxCalendar &calendar);
     emulator::Response update_event(const emulator::Request &r, MailboxCalendar &calendar);
     emulator::Response delete_event(const emulator::Request &r, MailboxCalendar &calendar);
+    emulator::Response cancel_event(const emulator::Request &r, MailboxCalendar &calendar);
 
     // The failure injected for this call, if one applies (locked).
     std::optional<Failure> take_failure_locked(const std::string &operation, Api api);
