@@ -113,10 +113,7 @@ Response ExchangeEmulator::State::ews(const Request &request) {
         caller.name = caller.account->user;
     } else if (o.allow_ntlm) {
         auto outcome = ntlm.check(request);
-        if (!outcome.authenticated) {
-            Response r = *outcome.answer;
-            return r;
-        }
+        if (!outcome.authenticated) return *outcome.answer;
         for (const auto &a : options.accounts)
             if (Poco::icompare(a.user, user_part(outcome.user)) == 0) caller.account = &a;
         if (!caller.account) return unauthorized(o, "the account has no mailbox");

@@ -1,7 +1,8 @@
 // EWS on the wire: the namespaces, the errors in their shapes (a SOAP Fault in HTTP 500, a
 // ResponseClass="Error" message in HTTP 200), CalendarItem read (in schema order, or
 // ErrorSchemaValidation as EWS answers) and written for an ItemShape, and the field URIs of
-// UpdateItem. Written with the SDK's XML writer and SOAP codec (relais/support/soap.hpp).
+// UpdateItem (exchange_ews_errors.cpp, exchange_ews_items.cpp). Written with the SDK's XML writer
+// and SOAP codec (relais/support/soap.hpp).
 #pragma once
 
 #include "exchange_emulator.hpp"
