@@ -4,11 +4,12 @@
 // synchronised through the other, with one change key and one change log.
 //
 // EWS (ews_url(), POST /EWS/Exchange.asmx), SOAP 1.1, Content-Type text/xml:
-//   auth: Basic, NTLM (the framework's verifier, connection-bound as on IIS) for the delegated
-//   accounts, or "Bearer <token>" from the token endpoint with the outlook.office365.com
-//   audience. An application token needs the ExchangeImpersonation header (exactly one of
-//   PrimarySmtpAddress, SmtpAddress, PrincipalName, SID) and X-AnchorMailbox naming the same
-//   mailbox; an account opens its own mailbox, or one it may impersonate or act as delegate
+//   auth: Basic (user name or UPN), NTLM (the framework's verifier, connection-bound as on
+//   IIS, with its limit: a server thread stands for a connection) for the delegated accounts,
+//   or "Bearer <token>" from the token endpoint with the outlook.office365.com audience. An
+//   application token needs the ExchangeImpersonation header (ConnectingSID with exactly one
+//   child: PrimarySmtpAddress, SmtpAddress or PrincipalName; a SID is not resolved) and
+//   X-AnchorMailbox naming the same mailbox; an account opens its own mailbox, or one it may impersonate or act as delegate
 //   for (DistinguishedFolderId/Mailbox). RequestServerVersion is required and checked.
 //   FindItem (CalendarView: StartDate/EndDate, MaxEntriesReturned truncation with
 //   TotalItemsInView and IncludesLastItemInRange="false"; no offset paging; without a
@@ -22,10 +23,11 @@
 //   BackOffMilliseconds, ErrorExceededConnectionCount, ErrorImpersonateUserDenied,
 //   ErrorNonExistentMailbox, ErrorSchemaValidation, ErrorInvalidServerVersion), per-message
 //   ResponseClass="Error" in HTTP 200 (ErrorItemNotFound, ErrorServerBusy with
-//   BackOffMilliseconds, ErrorInvalidSyncStateData...), HTTP 503 with Retry-After.
-//   Concurrency per target mailbox: more than ews_max_concurrency calls at once get
-//   ErrorExceededConnectionCount, more than ews_max_concurrent_syncs SyncFolderItems the
-//   ConcurrentSyncCalls ServerBusy message.
+//   BackOffMilliseconds, ErrorInvalidSyncStateData...), HTTP level (503 with Retry-After, 500
+//   "Server Error in '/EWS' Application", 302 to the generic error page; 403 once EWS is
+//   blocked for the tenant). Concurrency per target mailbox: more than
+//   EwsOptions::max_concurrency calls at once get ErrorExceededConnectionCount, more than
+//   max_concurrent_syncs SyncFolderItems the ConcurrentSyncCalls ServerBusy message.
 //
 // OAuth2 (token_url(tenant), POST /{tenant}/oauth2/v2.0/token), client credentials only, scope
 //   https://graph.microsoft.com/.default or https://outlook.office365.com/.default; 200
