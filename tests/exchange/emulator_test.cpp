@@ -1062,3 +1062,22 @@ TEST_CASE("exchange emulator: EWS's error page redirect, Graph's cancel", "[exch
     CHECK(f.graph("POST", "/users/alice@contoso.com/events/" + id + "/cancel", R"({"comment":"Sorry"})").status == 202);
     CHECK(f.emu->events(kAlice).empty());
 }
+
+TEST_CASE("exchange emulator: a call held in flight until released", "[exchange][emulator][graph]") {
+    Fixture f;
+    f.emu->hold_next_answers(1, "POST /v1.0/users/{mailbox}/events");
+    const auto token = f.token(kGraphScope);
+    auto created = std::async(std::launch::async, [&] {
+        return http(f.emu->base_url(), f.ca.client_context(), "POST", "/v1.0/users/alice@contoso.com/events",
+                    {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                    graph_event("Held", "2026-01-14T09:00:00", "2026-01-14T10:00:00"))
+            .status;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (f.emu->held_count() < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    REQUIRE(f.emu->held_count() == 1);
+    CHECK(f.emu->events(kAlice).empty());
+    f.emu->release_held();
+    CHECK(created.get() == 201);
+    CHECK(f.emu->events(kAlice).size() == 1);
+}

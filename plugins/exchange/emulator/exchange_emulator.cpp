@@ -69,6 +69,20 @@ std::optional<Failure> ExchangeEmulator::State::take_failure_locked(const std::s
     return std::nullopt;
 }
 
+void ExchangeEmulator::State::hold_if_asked(const std::string &operation) {
+    std::unique_lock lock(mutex);
+    if (holds_disabled) return;
+    const auto it = std::find_if(holds.begin(), holds.end(), [&](const InjectedFailure &h) {
+        return h.operation.empty() || h.operation == operation;
+    });
+    if (it == holds.end()) return;
+    if (--it->remaining <= 0) holds.erase(it);
+    const auto generation = hold_generation;
+    ++held;
+    hold_changed.wait(lock, [&] { return hold_generation != generation; });
+    --held;
+}
+
 MailboxCalendar *ExchangeEmulator::State::calendar_locked(const std::string &address) {
     const auto it = calendars.find(mailbox_key(address));
     return it == calendars.end() ? nullptr : &it->second;
@@ -132,8 +146,42 @@ ExchangeEmulator::ExchangeEmulator(ExchangeEmulatorOptions options)
 
 ExchangeEmulator::~ExchangeEmulator() { stop(); }
 
-void ExchangeEmulator::start() { server_.start(); }
-void ExchangeEmulator::stop() { server_.stop(); }
+void ExchangeEmulator::start() {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->holds_disabled = false;
+    }
+    server_.start();
+}
+
+void ExchangeEmulator::stop() {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->holds_disabled = true;
+        ++state_->hold_generation;
+    }
+    state_->hold_changed.notify_all();
+    server_.stop();
+}
+
+void ExchangeEmulator::hold_next_answers(int count, const std::string &operation) {
+    if (count <= 0) return;
+    std::lock_guard lock(state_->mutex);
+    state_->holds.push_back({Failure::lose_answer, operation, count});
+}
+
+void ExchangeEmulator::release_held() {
+    {
+        std::lock_guard lock(state_->mutex);
+        ++state_->hold_generation;
+    }
+    state_->hold_changed.notify_all();
+}
+
+std::size_t ExchangeEmulator::held_count() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->held;
+}
 
 void ExchangeEmulator::fail_next(Failure failure, int count, const std::string &operation) {
     if (count <= 0) return;

@@ -255,6 +255,13 @@ public:
     // ("GET /v1.0/users/{mailbox}/calendarView"), "token", or "" for any call the failure has a
     // shape for.
     void fail_next(Failure failure, int count = 1, const std::string &operation = "");
+    // The next `count` calls of `operation` (as for fail_next) block after authentication,
+    // before anything else, until release_held() or stop(); then they are carried out as any
+    // call, their answer written to a client that may have gone meanwhile (a test can kill a
+    // host while one of its requests is in flight).
+    void hold_next_answers(int count = 1, const std::string &operation = "");
+    void release_held();
+    std::size_t held_count() const;
     // Every sync state and delta token given so far becomes invalid (all mailboxes, or one).
     void expire_sync_states(const std::string &mailbox = "");
     // Every access token given so far is refused from now on, as expired.

@@ -183,6 +183,7 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
             target = caller.account->mailbox;
         }
 
+        hold_if_asked(name);
         std::unique_lock lock(mutex);
         ++calls[name];
         if (!ews::known_operation(name))

@@ -106,6 +106,9 @@ Response ExchangeEmulator::State::graph(const Request &request, const std::strin
         for (const auto &m : application->mailboxes) allowed = allowed || mailbox_key(m) == mailbox_key(mailbox);
         if (!allowed) return graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
     }
+    lock.unlock();
+    hold_if_asked(route);
+    lock.lock();
     ++calls[route];
     const auto key = mailbox_key(mailbox);
 

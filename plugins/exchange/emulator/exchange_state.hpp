@@ -7,6 +7,7 @@
 #include "exchange_emulator.hpp"
 #include "ntlm_server.hpp"
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -61,6 +62,9 @@ public:
     emulator::Response delete_event(const emulator::Request &r, MailboxCalendar &calendar);
     emulator::Response cancel_event(const emulator::Request &r, MailboxCalendar &calendar);
 
+    // Blocks the call when a hold_next_answers() applies to it, until released. Not locked:
+    // it takes the mutex itself and returns without it.
+    void hold_if_asked(const std::string &operation);
     // The failure injected for this call, if one applies (locked).
     std::optional<Failure> take_failure_locked(const std::string &operation, Api api);
     // The token of a Bearer header: nullptr, with `why`, when unknown, expired or for another
@@ -106,6 +110,13 @@ public:
     std::map<std::string, int> any_in_flight;
     std::size_t peak_busy_mailboxes = 0;
     std::map<std::string, std::pair<long long, int>> graph_window;  // mailbox -> (10-minute window, count)
+    // hold_next_answers(): the holds still to apply (`failure` unused), the calls blocked now,
+    // and a generation release_held() moves on (a blocked call waits for it to change).
+    std::deque<InjectedFailure> holds;
+    std::size_t held = 0;
+    std::uint64_t hold_generation = 0;
+    bool holds_disabled = false;  // while stopping: nothing may block the server's stop
+    std::condition_variable hold_changed;
     bool ews_blocked = false;
     emulator::NtlmVerifier ntlm;
 
