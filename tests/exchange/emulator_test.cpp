@@ -129,15 +129,18 @@ std::string envelope(const std::string &body, const std::string &impersonate = "
            "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" "
            "xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\" "
            "xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\">"
-           "<s:Header>" + header + "</s:Header><s:Body>" + body + "</s:Body></s:Envelope>";
+           "<s:Header>" +
+           header + "</s:Header><s:Body>" + body + "</s:Body></s:Envelope>";
 }
 
 std::string calendar_item(const std::string &subject, const std::string &start, const std::string &end,
                           const std::string &erp_id = "") {
     std::string extended;
     if (!erp_id.empty())
-        extended = "<t:ExtendedProperty><t:ExtendedFieldURI PropertySetId=\"8E2F4C1A-3B5D-4E6F-9A0B-1C2D3E4F5A6B\" "
-                   "PropertyName=\"erp_id\" PropertyType=\"String\"/><t:Value>" + erp_id + "</t:Value></t:ExtendedProperty>";
+        extended =
+            "<t:ExtendedProperty><t:ExtendedFieldURI PropertySetId=\"8E2F4C1A-3B5D-4E6F-9A0B-1C2D3E4F5A6B\" "
+            "PropertyName=\"erp_id\" PropertyType=\"String\"/><t:Value>" +
+            erp_id + "</t:Value></t:ExtendedProperty>";
     return "<t:CalendarItem><t:Subject>" + subject + "</t:Subject><t:Body BodyType=\"Text\">From the ERP</t:Body>" +
            "<t:ReminderIsSet>true</t:ReminderIsSet><t:ReminderMinutesBeforeStart>15</t:ReminderMinutesBeforeStart>" +
            extended + "<t:Start>" + start + "</t:Start><t:End>" + end + "</t:End>" +
@@ -147,7 +150,8 @@ std::string calendar_item(const std::string &subject, const std::string &start, 
 
 std::string create_item(const std::string &items) {
     return "<m:CreateItem SendMeetingInvitations=\"SendToNone\"><m:SavedItemFolderId><t:DistinguishedFolderId "
-           "Id=\"calendar\"/></m:SavedItemFolderId><m:Items>" + items + "</m:Items></m:CreateItem>";
+           "Id=\"calendar\"/></m:SavedItemFolderId><m:Items>" +
+           items + "</m:Items></m:CreateItem>";
 }
 
 std::string find_item(const std::string &start, const std::string &end, int max = 0) {
@@ -155,29 +159,34 @@ std::string find_item(const std::string &start, const std::string &end, int max 
            "<t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURI FieldURI=\"calendar:Start\"/>"
            "<t:FieldURI FieldURI=\"calendar:End\"/></t:AdditionalProperties></m:ItemShape><m:CalendarView " +
            (max > 0 ? "MaxEntriesReturned=\"" + std::to_string(max) + "\" " : std::string()) + "StartDate=\"" + start +
-           "\" EndDate=\"" + end + "\"/><m:ParentFolderIds><t:DistinguishedFolderId Id=\"calendar\"/></m:ParentFolderIds>"
+           "\" EndDate=\"" + end +
+           "\"/><m:ParentFolderIds><t:DistinguishedFolderId Id=\"calendar\"/></m:ParentFolderIds>"
            "</m:FindItem>";
 }
 
 std::string get_item(const std::string &id) {
     return "<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties>"
            "<t:ExtendedFieldURI PropertySetId=\"8E2F4C1A-3B5D-4E6F-9A0B-1C2D3E4F5A6B\" PropertyName=\"erp_id\" "
-           "PropertyType=\"String\"/></t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id=\"" + id +
-           "\"/></m:ItemIds></m:GetItem>";
+           "PropertyType=\"String\"/></t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id=\"" +
+           id + "\"/></m:ItemIds></m:GetItem>";
 }
 
 std::string update_subject(const std::string &id, const std::string &change_key, const std::string &subject) {
     return "<m:UpdateItem MessageDisposition=\"SaveOnly\" ConflictResolution=\"AutoResolve\" "
-           "SendMeetingInvitationsOrCancellations=\"SendToNone\"><m:ItemChanges><t:ItemChange><t:ItemId Id=\"" + id +
-           "\" ChangeKey=\"" + change_key + "\"/><t:Updates><t:SetItemField><t:FieldURI FieldURI=\"item:Subject\"/>"
-           "<t:CalendarItem><t:Subject>" + subject + "</t:Subject></t:CalendarItem></t:SetItemField>"
+           "SendMeetingInvitationsOrCancellations=\"SendToNone\"><m:ItemChanges><t:ItemChange><t:ItemId Id=\"" +
+           id + "\" ChangeKey=\"" + change_key +
+           "\"/><t:Updates><t:SetItemField><t:FieldURI FieldURI=\"item:Subject\"/>"
+           "<t:CalendarItem><t:Subject>" +
+           subject +
+           "</t:Subject></t:CalendarItem></t:SetItemField>"
            "<t:DeleteItemField><t:FieldURI FieldURI=\"calendar:OptionalAttendees\"/></t:DeleteItemField>"
            "</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>";
 }
 
 std::string delete_item(const std::string &id) {
     return "<m:DeleteItem DeleteType=\"MoveToDeletedItems\" SendMeetingCancellations=\"SendToNone\"><m:ItemIds>"
-           "<t:ItemId Id=\"" + id + "\"/></m:ItemIds></m:DeleteItem>";
+           "<t:ItemId Id=\"" +
+           id + "\"/></m:ItemIds></m:DeleteItem>";
 }
 
 std::string sync_items(const std::string &state, int max) {
@@ -231,7 +240,8 @@ struct Fixture {
         return http(emu->base_url(), ca.client_context(), method, path, headers, body);
     }
 
-    HttpAnswer token_request(const std::string &tenant, const std::vector<std::pair<std::string, std::string>> &fields) {
+    HttpAnswer token_request(const std::string &tenant,
+                             const std::vector<std::pair<std::string, std::string>> &fields) {
         return request("POST", "/" + tenant + "/oauth2/v2.0/token",
                        {{"Content-Type", "application/x-www-form-urlencoded"}}, form(fields));
     }
@@ -251,8 +261,8 @@ struct Fixture {
         const auto r = request("POST", "/EWS/Exchange.asmx", all, body);
         EwsAnswer answer{r.status, r.body, nullptr};
         if (r.body.find("Envelope") != std::string::npos)
-            answer.envelope = std::make_shared<soap::Envelope>(
-                soap::parse_envelope(r.body, RELAIS_INVALID_INPUT, "EWS answer"));
+            answer.envelope =
+                std::make_shared<soap::Envelope>(soap::parse_envelope(r.body, RELAIS_INVALID_INPUT, "EWS answer"));
         return answer;
     }
     // As the delegated account (Basic), its own mailbox unless `impersonate` is given.
@@ -285,7 +295,11 @@ std::string item_id(const xml::Element &message) {
 }
 
 std::string change_key(const xml::Element &message) {
-    return message.child(kM, "Items")->child(kT, "CalendarItem")->child(kT, "ItemId")->attribute("ChangeKey").value_or("");
+    return message.child(kM, "Items")
+        ->child(kT, "CalendarItem")
+        ->child(kT, "ItemId")
+        ->attribute("ChangeKey")
+        .value_or("");
 }
 
 std::string fault_value(const soap::Fault &fault, const std::string &name) {
@@ -319,9 +333,7 @@ TEST_CASE("exchange emulator: client credentials for both audiences, AADSTS refu
     CHECK_FALSE(f.token(kEwsScope).empty());
     CHECK(f.emu->tokens_issued() == 2);
 
-    const auto code_of = [](const HttpAnswer &r) {
-        return r.json()->getArray("error_codes")->getElement<int>(0);
-    };
+    const auto code_of = [](const HttpAnswer &r) { return r.json()->getArray("error_codes")->getElement<int>(0); };
     const auto unknown_tenant = f.token_request("fabrikam.onmicrosoft.com", {{"client_id", kClientId},
                                                                              {"client_secret", kSecret},
                                                                              {"grant_type", "client_credentials"},
@@ -369,7 +381,8 @@ TEST_CASE("exchange emulator: EWS refuses bad credentials, wrong audiences and m
 
     // A Graph token is not for EWS.
     const auto graph_token = f.token(kGraphScope);
-    const auto other_audience = f.ews_raw(find, {{"Authorization", "Bearer " + graph_token}, {"X-AnchorMailbox", kAlice}});
+    const auto other_audience =
+        f.ews_raw(find, {{"Authorization", "Bearer " + graph_token}, {"X-AnchorMailbox", kAlice}});
     CHECK(other_audience.status == 401);
 
     const auto ews_token = f.token(kEwsScope);
@@ -377,7 +390,8 @@ TEST_CASE("exchange emulator: EWS refuses bad credentials, wrong audiences and m
     const auto no_impersonation = f.ews_raw(envelope(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z")),
                                             {{"Authorization", "Bearer " + ews_token}, {"X-AnchorMailbox", kAlice}});
     CHECK(no_impersonation.status == 500);
-    CHECK(no_impersonation.fault().string.find("ExchangeImpersonation SOAP header must be present") != std::string::npos);
+    CHECK(no_impersonation.fault().string.find("ExchangeImpersonation SOAP header must be present") !=
+          std::string::npos);
     const auto no_anchor = f.ews_raw(find, {{"Authorization", "Bearer " + ews_token}});
     CHECK(no_anchor.status == 500);
     CHECK(no_anchor.fault().string.find("X-AnchorMailbox") != std::string::npos);
@@ -397,8 +411,9 @@ TEST_CASE("exchange emulator: EWS refuses bad credentials, wrong audiences and m
     const auto two = f.ews_raw(two_ids, {{"Authorization", "Bearer " + ews_token}, {"X-AnchorMailbox", kAlice}});
     CHECK(two.status == 500);
     CHECK(two.fault().code_is(kT, "ErrorInvalidExchangeImpersonationHeaderData"));
-    const auto version = f.ews_raw(envelope(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"), kAlice, "V2018_01_08"),
-                                   {{"Authorization", "Bearer " + ews_token}, {"X-AnchorMailbox", kAlice}});
+    const auto version =
+        f.ews_raw(envelope(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"), kAlice, "V2018_01_08"),
+                  {{"Authorization", "Bearer " + ews_token}, {"X-AnchorMailbox", kAlice}});
     CHECK(version.status == 500);
     CHECK(version.fault().code_is(kT, "ErrorInvalidServerVersion"));
 
@@ -406,8 +421,9 @@ TEST_CASE("exchange emulator: EWS refuses bad credentials, wrong audiences and m
     const auto unknown = f.ews_app(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"), "nobody@contoso.com");
     CHECK(unknown.fault().code_is(kT, "ErrorNonExistentMailbox"));
     CHECK(unknown.fault().detail_text(kE, "ResponseCode") == "ErrorNonExistentMailbox");
-    const auto doctype = f.ews_raw("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>" + find,
-                                   {{"Authorization", "Bearer " + ews_token}, {"X-AnchorMailbox", kAlice}});
+    const auto doctype =
+        f.ews_raw("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>" + find,
+                  {{"Authorization", "Bearer " + ews_token}, {"X-AnchorMailbox", kAlice}});
     CHECK(doctype.status == 500);
     CHECK(doctype.body.find("root:") == std::string::npos);
 }
@@ -421,13 +437,15 @@ TEST_CASE("exchange emulator: an application scoped to some mailboxes is denied 
     CHECK(denied.status == 500);
     CHECK(denied.fault().code_is(kT, "ErrorImpersonateUserDenied"));
     CHECK(f.ews_app(find_item("2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"), "bob@contoso.com").code() == "NoError");
-    const auto graph = f.graph("GET", "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
-                                      "&endDateTime=2026-01-19T00:00:00Z");
+    const auto graph = f.graph("GET",
+                               "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+                               "&endDateTime=2026-01-19T00:00:00Z");
     CHECK(graph.status == 403);
     CHECK(graph.json()->getObject("error")->getValue<std::string>("code") == "ErrorAccessDenied");
 }
 
-TEST_CASE("exchange emulator: NTLM with the SDK's client, then the calendar as the account", "[exchange][emulator][ews]") {
+TEST_CASE("exchange emulator: NTLM with the SDK's client, then the calendar as the account",
+          "[exchange][emulator][ews]") {
     Fixture f;
     support::HttpClientOptions options;
     options.credentials = support::Credentials::ntlm(f.emu->base_url(), "CONTOSO\\svc-relais", kPassword);
@@ -449,9 +467,11 @@ TEST_CASE("exchange emulator: NTLM with the SDK's client, then the calendar as t
 
 // --- EWS operations ------------------------------------------------------------------------------
 
-TEST_CASE("exchange emulator: EWS create, get, update with change keys, conflict, delete", "[exchange][emulator][ews]") {
+TEST_CASE("exchange emulator: EWS create, get, update with change keys, conflict, delete",
+          "[exchange][emulator][ews]") {
     Fixture f;
-    const auto created = f.ews_app(create_item(calendar_item("Planning", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z", "ERP-1")));
+    const auto created =
+        f.ews_app(create_item(calendar_item("Planning", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z", "ERP-1")));
     REQUIRE(created.status == 200);
     REQUIRE(created.code() == "NoError");
     const auto id = item_id(created.message());
@@ -492,17 +512,18 @@ TEST_CASE("exchange emulator: EWS create, get, update with change keys, conflict
 TEST_CASE("exchange emulator: CreateItem is checked against the schema order and its required attribute",
           "[exchange][emulator][ews]") {
     Fixture f;
-    const std::string end_first = "<t:CalendarItem><t:Subject>x</t:Subject><t:End>2026-01-13T10:00:00Z</t:End>"
-                                  "<t:Start>2026-01-13T09:00:00Z</t:Start></t:CalendarItem>";
+    const std::string end_first =
+        "<t:CalendarItem><t:Subject>x</t:Subject><t:End>2026-01-13T10:00:00Z</t:End>"
+        "<t:Start>2026-01-13T09:00:00Z</t:Start></t:CalendarItem>";
     const auto schema = f.ews_app(create_item(end_first));
     CHECK(schema.status == 500);
     CHECK(schema.fault().code_is(kT, "ErrorSchemaValidation"));
     CHECK(schema.fault().detail_child(kT, "MessageXml")->child(kT, "LineNumber"));
     CHECK(f.emu->events(kAlice).empty());
 
-    const auto no_invitations = f.ews_app(
-        "<m:CreateItem><m:Items>" + calendar_item("x", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z") +
-        "</m:Items></m:CreateItem>");
+    const auto no_invitations =
+        f.ews_app("<m:CreateItem><m:Items>" + calendar_item("x", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z") +
+                  "</m:Items></m:CreateItem>");
     CHECK(no_invitations.code() == "ErrorSendMeetingInvitationsRequired");
 }
 
@@ -532,7 +553,8 @@ TEST_CASE("exchange emulator: FindItem CalendarView truncates at MaxEntriesRetur
 
     CHECK(f.ews_app(find_item("2026-01-19T00:00:00Z", "2026-01-12T00:00:00Z")).code() ==
           "ErrorCalendarEndDateIsEarlierThanStartDate");
-    CHECK(f.ews_app(find_item("2026-01-01T00:00:00Z", "2029-01-01T00:00:00Z")).code() == "ErrorCalendarViewRangeTooBig");
+    CHECK(f.ews_app(find_item("2026-01-01T00:00:00Z", "2029-01-01T00:00:00Z")).code() ==
+          "ErrorCalendarViewRangeTooBig");
 }
 
 TEST_CASE("exchange emulator: SyncFolderItems pages with sync states, then gives only the changes",
@@ -578,7 +600,8 @@ TEST_CASE("exchange emulator: SyncFolderItems pages with sync states, then gives
     // A corrupt state, and an expired one.
     const auto corrupt = f.ews_app(sync_items("H4sIAAA==", 100));
     CHECK(corrupt.code() == "ErrorInvalidSyncStateData");
-    CHECK(corrupt.message().child_text(kM, "MessageText") == "Synchronization state data is corrupt or otherwise invalid.");
+    CHECK(corrupt.message().child_text(kM, "MessageText") ==
+          "Synchronization state data is corrupt or otherwise invalid.");
     CHECK(corrupt.message().child_text(kM, "IncludesLastItemInRange") == "true");
     f.emu->expire_sync_states(kAlice);
     CHECK(f.ews_app(sync_items(latest, 100)).code() == "ErrorInvalidSyncStateData");
@@ -655,8 +678,9 @@ TEST_CASE("exchange emulator: Graph calendarView pages with @odata.nextLink", "[
         e.end = e.start + 30min;
         f.emu->add_event(kAlice, e);
     }
-    auto page = f.graph("GET", "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00"
-                               "&endDateTime=2026-01-13T00:00:00",
+    auto page = f.graph("GET",
+                        "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00"
+                        "&endDateTime=2026-01-13T00:00:00",
                         "", {{"Prefer", "odata.maxpagesize=3"}});
     std::vector<std::string> subjects;
     int pages = 0;
@@ -678,8 +702,9 @@ TEST_CASE("exchange emulator: Graph calendarView pages with @odata.nextLink", "[
 
     const auto missing = f.graph("GET", "/users/alice@contoso.com/calendarView");
     CHECK(missing.status == 400);
-    const auto nobody = f.graph("GET", "/users/nobody@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00"
-                                       "&endDateTime=2026-01-13T00:00:00");
+    const auto nobody = f.graph("GET",
+                                "/users/nobody@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00"
+                                "&endDateTime=2026-01-13T00:00:00");
     CHECK(nobody.status == 404);
     CHECK(nobody.json()->getObject("error")->getValue<std::string>("code") == "ErrorNonExistentMailbox");
     CHECK(f.emu->calls("GET /v1.0/users/{mailbox}/calendarView") == 4);
@@ -698,11 +723,13 @@ TEST_CASE("exchange emulator: Graph events with If-Match, transactionId, time zo
     const auto etag = created.json()->getValue<std::string>("@odata.etag");
     CHECK(created.json()->getObject("start")->getValue<std::string>("dateTime") == "2026-01-14T08:00:00.0000000");
     CHECK(created.json()->getObject("start")->getValue<std::string>("timeZone") == "UTC");
-    const auto summer = f.graph("POST", "/users/alice@contoso.com/events",
-                                graph_event("Summer", "2026-07-15T09:00:00", "2026-07-15T10:00:00", "W. Europe Standard Time"));
+    const auto summer =
+        f.graph("POST", "/users/alice@contoso.com/events",
+                graph_event("Summer", "2026-07-15T09:00:00", "2026-07-15T10:00:00", "W. Europe Standard Time"));
     CHECK(summer.json()->getObject("start")->getValue<std::string>("dateTime") == "2026-07-15T07:00:00.0000000");
-    const auto in_paris = f.graph("GET", "/users/alice@contoso.com/events/" + summer.json()->getValue<std::string>("id"),
-                                  "", {{"Prefer", "outlook.timezone=\"Europe/Paris\""}});
+    const auto in_paris =
+        f.graph("GET", "/users/alice@contoso.com/events/" + summer.json()->getValue<std::string>("id"), "",
+                {{"Prefer", "outlook.timezone=\"Europe/Paris\""}});
     CHECK(in_paris.json()->getObject("start")->getValue<std::string>("dateTime") == "2026-07-15T09:00:00.0000000");
 
     // The same transactionId again: the first event, not a second one.
@@ -711,8 +738,8 @@ TEST_CASE("exchange emulator: Graph events with If-Match, transactionId, time zo
     CHECK(f.emu->events(kAlice).size() == 2);
 
     // The extended property: found by $filter, expanded on read, and seen by EWS.
-    const auto filter = "singleValueExtendedProperties/Any(ep: ep/id eq '" + std::string(kErpProperty) +
-                        "' and ep/value eq 'ERP-9')";
+    const auto filter =
+        "singleValueExtendedProperties/Any(ep: ep/id eq '" + std::string(kErpProperty) + "' and ep/value eq 'ERP-9')";
     std::string encoded;
     Poco::URI::encode(filter, "!#$&'()*+,/:;=?@[] ", encoded);
     const auto found = f.graph("GET", "/users/alice@contoso.com/events?$filter=" + encoded);
@@ -731,8 +758,8 @@ TEST_CASE("exchange emulator: Graph events with If-Match, transactionId, time zo
                                  {{"If-Match", etag}});
     REQUIRE(patched.status == 200);
     CHECK(patched.json()->getValue<std::string>("@odata.etag") != etag);
-    const auto stale = f.graph("PATCH", "/users/alice@contoso.com/events/" + id, R"({"subject":"Lost"})",
-                               {{"If-Match", etag}});
+    const auto stale =
+        f.graph("PATCH", "/users/alice@contoso.com/events/" + id, R"({"subject":"Lost"})", {{"If-Match", etag}});
     CHECK(stale.status == 412);
     CHECK(f.emu->event(kAlice, id)->subject == "Weekly, moved");
     // An EWS update rotates the key Graph checks.
@@ -765,8 +792,10 @@ TEST_CASE("exchange emulator: Graph delta, skip and delta tokens, @removed, 410 
     const auto outside_id = f.emu->add_event(kAlice, outside).id;
 
     const std::map<std::string, std::string> small{{"Prefer", "odata.maxpagesize=3"}};
-    auto page = f.graph("GET", "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-01-12T00:00:00Z"
-                               "&endDateTime=2026-01-26T00:00:00Z", "", small);
+    auto page = f.graph("GET",
+                        "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-01-12T00:00:00Z"
+                        "&endDateTime=2026-01-26T00:00:00Z",
+                        "", small);
     REQUIRE(page.status == 200);
     CHECK(page.json()->getArray("value")->size() == 3);
     const auto next = page.json()->getValue<std::string>("@odata.nextLink");
@@ -794,16 +823,19 @@ TEST_CASE("exchange emulator: Graph delta, skip and delta tokens, @removed, 410 
     const auto gone = f.graph("GET", path_of(round.json()->getValue<std::string>("@odata.deltaLink")));
     CHECK(gone.status == 410);
     f.emu->fail_next(Failure::invalid_sync_state, 1, "GET /v1.0/users/{mailbox}/calendarView/delta");
-    CHECK(f.graph("GET", "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-01-12T00:00:00Z"
-                         "&endDateTime=2026-01-26T00:00:00Z").status == 410);
+    CHECK(f.graph("GET",
+                  "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-01-12T00:00:00Z"
+                  "&endDateTime=2026-01-26T00:00:00Z")
+              .status == 410);
 }
 
 TEST_CASE("exchange emulator: Graph 429 and 503 with Retry-After, expired tokens", "[exchange][emulator][graph]") {
     ExchangeEmulatorOptions options;
     options.retry_after = 3s;
     Fixture f(options);
-    const std::string view = "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
-                             "&endDateTime=2026-01-13T00:00:00Z";
+    const std::string view =
+        "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+        "&endDateTime=2026-01-13T00:00:00Z";
     f.emu->fail_next(Failure::too_many_requests, 2);
     for (int i = 0; i < 2; ++i) {
         const auto throttled = f.graph("GET", view);
@@ -833,8 +865,9 @@ TEST_CASE("exchange emulator: a fifth Graph request in flight on one mailbox get
     options.latency = 1500ms;
     Fixture f(options);
     const auto token = f.token(kGraphScope);
-    const std::string view = "/v1.0/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
-                             "&endDateTime=2026-01-13T00:00:00Z";
+    const std::string view =
+        "/v1.0/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+        "&endDateTime=2026-01-13T00:00:00Z";
     std::vector<std::future<int>> slow;
     for (int i = 0; i < 4; ++i)
         slow.push_back(std::async(std::launch::async, [&] {
@@ -868,11 +901,11 @@ TEST_CASE("exchange emulator: a lost answer after the work, and the concurrent S
 
     const auto body = envelope(sync_items("", 10), kAlice);
     const auto token = f.token(kEwsScope);
-    const std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token},
-                                                     {"X-AnchorMailbox", kAlice},
-                                                     {"Content-Type", "text/xml; charset=utf-8"}};
-    auto first = std::async(std::launch::async,
-                            [&] { return http(f.emu->base_url(), f.ca.client_context(), "POST", "/EWS/Exchange.asmx", headers, body); });
+    const std::map<std::string, std::string> headers{
+        {"Authorization", "Bearer " + token}, {"X-AnchorMailbox", kAlice}, {"Content-Type", "text/xml; charset=utf-8"}};
+    auto first = std::async(std::launch::async, [&] {
+        return http(f.emu->base_url(), f.ca.client_context(), "POST", "/EWS/Exchange.asmx", headers, body);
+    });
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (f.emu->calls("SyncFolderItems") < 1 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(5ms);
@@ -888,15 +921,18 @@ TEST_CASE("exchange emulator: Graph's requests per 10 minutes per mailbox", "[ex
     ExchangeEmulatorOptions options;
     options.graph.requests_per_10_minutes = 2;
     Fixture f(options);
-    const std::string view = "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
-                             "&endDateTime=2026-01-13T00:00:00Z";
+    const std::string view =
+        "/users/alice@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+        "&endDateTime=2026-01-13T00:00:00Z";
     CHECK(f.graph("GET", view).status == 200);
     CHECK(f.graph("GET", view).status == 200);
     const auto over = f.graph("GET", view);
     CHECK(over.status == 429);
     CHECK(over.header("Retry-After") == "600");  // the clock stands at 08:00:00, a window's start
-    CHECK(f.graph("GET", "/users/bob@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
-                         "&endDateTime=2026-01-13T00:00:00Z").status == 200);
+    CHECK(f.graph("GET",
+                  "/users/bob@contoso.com/calendarView?startDateTime=2026-01-12T00:00:00Z"
+                  "&endDateTime=2026-01-13T00:00:00Z")
+              .status == 200);
     f.clock->advance(10min);
     CHECK(f.graph("GET", view).status == 200);
 }
@@ -905,17 +941,18 @@ TEST_CASE("exchange emulator: a weekly series across the spring DST change, thro
           "[exchange][emulator][graph][ews]") {
     Fixture f;
     // Mondays 09:00 in Paris, 16 March to 6 April 2026: Europe moves to summer time on 29 March.
-    const auto created = f.graph(
-        "POST", "/users/alice@contoso.com/events",
-        graph_event("Weekly", "2026-03-16T09:00:00", "2026-03-16T09:30:00", "Europe/Paris",
-                    R"(,"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"]},)"
-                    R"("range":{"type":"endDate","startDate":"2026-03-16","endDate":"2026-04-06"}})"));
+    const auto created =
+        f.graph("POST", "/users/alice@contoso.com/events",
+                graph_event("Weekly", "2026-03-16T09:00:00", "2026-03-16T09:30:00", "Europe/Paris",
+                            R"(,"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"]},)"
+                            R"("range":{"type":"endDate","startDate":"2026-03-16","endDate":"2026-04-06"}})"));
     REQUIRE(created.status == 201);
     CHECK(created.json()->getValue<std::string>("type") == "seriesMaster");
     const auto master = created.json()->getValue<std::string>("id");
 
-    const auto view = f.graph("GET", "/users/alice@contoso.com/calendarView?startDateTime=2026-03-01T00:00:00Z"
-                                     "&endDateTime=2026-05-01T00:00:00Z");
+    const auto view = f.graph("GET",
+                              "/users/alice@contoso.com/calendarView?startDateTime=2026-03-01T00:00:00Z"
+                              "&endDateTime=2026-05-01T00:00:00Z");
     const auto value = view.json()->getArray("value");
     REQUIRE(value->size() == 4);
     const std::vector<std::string> utc{"2026-03-16T08:00:00.0000000", "2026-03-23T08:00:00.0000000",
@@ -925,11 +962,16 @@ TEST_CASE("exchange emulator: a weekly series across the spring DST change, thro
         CHECK(value->getObject(i)->getValue<std::string>("type") == "occurrence");
         CHECK(value->getObject(i)->getValue<std::string>("seriesMasterId") == master);
     }
-    const auto local = f.graph("GET", "/users/alice@contoso.com/calendarView?startDateTime=2026-03-01T00:00:00Z"
-                                      "&endDateTime=2026-05-01T00:00:00Z", "",
-                               {{"Prefer", "outlook.timezone=\"Romance Standard Time\""}});
+    const auto local = f.graph("GET",
+                               "/users/alice@contoso.com/calendarView?startDateTime=2026-03-01T00:00:00Z"
+                               "&endDateTime=2026-05-01T00:00:00Z",
+                               "", {{"Prefer", "outlook.timezone=\"Romance Standard Time\""}});
     for (unsigned i = 0; i < 4; ++i)
-        CHECK(local.json()->getArray("value")->getObject(i)->getObject("start")->getValue<std::string>("dateTime")
+        CHECK(local.json()
+                  ->getArray("value")
+                  ->getObject(i)
+                  ->getObject("start")
+                  ->getValue<std::string>("dateTime")
                   .substr(11, 5) == "09:00");
 
     // EWS: the occurrences in a CalendarView, one by GetItem, the master once in a sync.
@@ -944,19 +986,22 @@ TEST_CASE("exchange emulator: a weekly series across the spring DST change, thro
     const auto occurrence = *items[0]->child(kT, "ItemId")->attribute("Id");
     const auto got = f.ews_app(get_item(occurrence));
     REQUIRE(got.code() == "NoError");
-    CHECK(got.message().child(kM, "Items")->child(kT, "CalendarItem")->child_text(kT, "Start") == "2026-03-30T07:00:00Z");
+    CHECK(got.message().child(kM, "Items")->child(kT, "CalendarItem")->child_text(kT, "Start") ==
+          "2026-03-30T07:00:00Z");
     const auto series = f.ews_app(get_item(master));
     const auto *master_item = series.message().child(kM, "Items")->child(kT, "CalendarItem");
     CHECK(master_item->child_text(kT, "CalendarItemType") == "RecurringMaster");
-    CHECK(master_item->child(kT, "Recurrence")->child(kT, "WeeklyRecurrence")->child_text(kT, "DaysOfWeek") == "Monday");
+    CHECK(master_item->child(kT, "Recurrence")->child(kT, "WeeklyRecurrence")->child_text(kT, "DaysOfWeek") ==
+          "Monday");
     const auto sync = f.ews_app(sync_items("", 100));
     CHECK(sync.message().child(kM, "Changes")->children(kT, "Create").size() == 1);
     CHECK(f.ews_app(delete_item(occurrence)).code() == "ErrorInvalidRequest");
     CHECK(f.graph("PATCH", "/users/alice@contoso.com/events/" + occurrence, R"({"subject":"x"})").status == 400);
 
     // Delta gives the occurrences; the series deleted, each as removed.
-    const auto first = f.graph("GET", "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-03-01T00:00:00Z"
-                                      "&endDateTime=2026-05-01T00:00:00Z");
+    const auto first = f.graph("GET",
+                               "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-03-01T00:00:00Z"
+                               "&endDateTime=2026-05-01T00:00:00Z");
     CHECK(first.json()->getArray("value")->size() == 4);
     REQUIRE(f.graph("DELETE", "/users/alice@contoso.com/events/" + master).status == 204);
     const auto round = f.graph("GET", path_of(first.json()->getValue<std::string>("@odata.deltaLink")));
@@ -991,10 +1036,12 @@ TEST_CASE("exchange emulator: the delegated account, its own mailbox, impersonat
     options.accounts.push_back({"bob", "bob-password", "bob@contoso.com", {}});
     Fixture f(options);
     // Its own mailbox without any header, alice's by impersonation.
-    REQUIRE(f.ews(create_item(calendar_item("Own", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z"))).code() == "NoError");
+    REQUIRE(f.ews(create_item(calendar_item("Own", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z"))).code() ==
+            "NoError");
     CHECK(f.emu->events("svc-relais@contoso.com").size() == 1);
-    REQUIRE(f.ews(create_item(calendar_item("For Alice", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z", "ERP-7")),
-                  kAlice).code() == "NoError");
+    REQUIRE(
+        f.ews(create_item(calendar_item("For Alice", "2026-01-13T09:00:00Z", "2026-01-13T10:00:00Z", "ERP-7")), kAlice)
+            .code() == "NoError");
     CHECK(f.emu->events(kAlice).size() == 1);
     // Delegate access: the mailbox named in the folder id.
     const auto delegated = f.ews(
@@ -1026,8 +1073,10 @@ TEST_CASE("exchange emulator: the busiest mailboxes at once, across both APIs", 
     const auto ews_token = f.token(kEwsScope);
     const auto graph_view = [&](const std::string &mailbox) {
         return http(f.emu->base_url(), f.ca.client_context(), "GET",
-                    "/v1.0/users/" + mailbox + "/calendarView?startDateTime=2026-01-12T00:00:00Z&endDateTime=2026-01-13T00:00:00Z",
-                    {{"Authorization", "Bearer " + graph_token}}).status;
+                    "/v1.0/users/" + mailbox +
+                        "/calendarView?startDateTime=2026-01-12T00:00:00Z&endDateTime=2026-01-13T00:00:00Z",
+                    {{"Authorization", "Bearer " + graph_token}})
+            .status;
     };
     auto alice = std::async(std::launch::async, [&] { return graph_view(kAlice); });
     const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -1038,7 +1087,8 @@ TEST_CASE("exchange emulator: the busiest mailboxes at once, across both APIs", 
                     {{"Authorization", "Bearer " + ews_token},
                      {"X-AnchorMailbox", "bob@contoso.com"},
                      {"Content-Type", "text/xml; charset=utf-8"}},
-                    envelope(sync_items("", 10), "bob@contoso.com")).status;
+                    envelope(sync_items("", 10), "bob@contoso.com"))
+            .status;
     });
     CHECK(alice.get() == 200);
     CHECK(bob.get() == 200);

@@ -101,7 +101,7 @@ struct SyncToken {
     std::uint64_t epoch = 0;
     std::uint64_t seq = 0;
     long long window_start = 0, window_end = 0;  // Graph delta: the window, seconds since the epoch
-    bool initial = false;                         // Graph delta: still in the first round
+    bool initial = false;                        // Graph delta: still in the first round
 };
 std::string encode_token(const SyncToken &token, bool url_safe);
 std::optional<SyncToken> decode_token(const std::string &text);

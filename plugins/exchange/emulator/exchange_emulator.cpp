@@ -53,7 +53,8 @@ bool applies(Failure failure, Api api, const std::string &operation) {
 ExchangeEmulator::State::State(const ExchangeEmulatorOptions &given, std::shared_ptr<emulator::EmulatorClock> c,
                                std::function<std::string()> base)
     : options(given), clock(std::move(c)), base_url(std::move(base)), ntlm(given.ews.ntlm_domain) {
-    for (const auto &m : options.mailboxes) calendars.emplace(mailbox_key(m.address), MailboxCalendar(m.address, m.display_name));
+    for (const auto &m : options.mailboxes)
+        calendars.emplace(mailbox_key(m.address), MailboxCalendar(m.address, m.display_name));
     for (const auto &a : options.accounts) ntlm.add_account(a.user, a.password);
     ews_blocked = options.ews.blocked;
 }

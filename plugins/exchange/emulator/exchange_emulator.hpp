@@ -9,11 +9,10 @@
 //   or "Bearer <token>" from the token endpoint with the outlook.office365.com audience. An
 //   application token needs the ExchangeImpersonation header (ConnectingSID with exactly one
 //   child: PrimarySmtpAddress, SmtpAddress or PrincipalName; a SID is not resolved) and
-//   X-AnchorMailbox naming the same mailbox; an account opens its own mailbox, or one it may impersonate or act as delegate
-//   for (DistinguishedFolderId/Mailbox). RequestServerVersion is required and checked.
-//   FindItem (CalendarView: StartDate/EndDate, MaxEntriesReturned truncation with
-//   TotalItemsInView and IncludesLastItemInRange="false"; no offset paging; without a
-//   CalendarView, IndexedPageItemView and a Restriction of one IsEqualTo on item:Subject,
+//   X-AnchorMailbox naming the same mailbox; an account opens its own mailbox, or one it may impersonate or act as
+//   delegate for (DistinguishedFolderId/Mailbox). RequestServerVersion is required and checked. FindItem (CalendarView:
+//   StartDate/EndDate, MaxEntriesReturned truncation with TotalItemsInView and IncludesLastItemInRange="false"; no
+//   offset paging; without a CalendarView, IndexedPageItemView and a Restriction of one IsEqualTo on item:Subject,
 //   calendar:UID or a named String extended property), GetItem,
 //   CreateItem (SendMeetingInvitations required, CalendarItem children in schema order or
 //   ErrorSchemaValidation), UpdateItem (SetItemField / DeleteItemField; ChangeKey rotated on
@@ -83,16 +82,16 @@ namespace relais::exchange_emulator {
 
 // An account of the directory that logs in with Basic or NTLM (Exchange on premises).
 struct Account {
-    std::string user;      // "alice" (NTLM: CONTOSO\alice or alice@CONTOSO)
+    std::string user;  // "alice" (NTLM: CONTOSO\alice or alice@CONTOSO)
     std::string password;
-    std::string mailbox;   // its own mailbox
+    std::string mailbox;  // its own mailbox
     // Mailboxes it may open besides its own, by impersonation or delegation; "*" for all.
     std::set<std::string> may_open;
 };
 
 // A registered application of a tenant (client credentials).
 struct Application {
-    std::string tenant;     // the tenant's id (a GUID)
+    std::string tenant;  // the tenant's id (a GUID)
     std::string client_id;
     std::string client_secret;
     // The mailboxes its tokens reach (RBAC for Applications); empty for all of them.
@@ -126,17 +125,17 @@ struct EwsOptions {
     // EWSMaxConcurrency, per target mailbox. The server's threads (ServerOptions::threads, 8 by
     // default) bound the calls served at once too: raise them to reach this limit.
     int max_concurrency = 27;
-    int max_concurrent_syncs = 5;      // ConcurrentSyncCalls (EXO value observed)
+    int max_concurrent_syncs = 5;  // ConcurrentSyncCalls (EXO value observed)
     StaleChangeKey stale_change_key = StaleChangeKey::conflict_always;
     // EWS switched off for the tenant (Exchange Online from October 2026): every call gets 403.
     bool blocked = false;
 };
 
 struct GraphOptions {
-    int page_size = 10;                    // calendarView and events, without $top or Prefer
+    int page_size = 10;  // calendarView and events, without $top or Prefer
     int max_page_size = 1000;
-    int max_concurrent_per_mailbox = 4;    // Outlook's limit
-    int requests_per_10_minutes = 10000;   // per mailbox; 0: none
+    int max_concurrent_per_mailbox = 4;   // Outlook's limit
+    int requests_per_10_minutes = 10000;  // per mailbox; 0: none
     std::chrono::seconds throttle_retry_after{1};
     DuplicateTransaction duplicate_transaction = DuplicateTransaction::return_existing;
 };
@@ -196,8 +195,8 @@ struct Recurrence {
     std::vector<std::chrono::weekday> days;  // weekly: the days of the week it falls on
     std::chrono::sys_days start_date;        // local dates
     Range range = Range::end_date;
-    std::chrono::sys_days end_date;          // end_date: the last day it may fall on
-    int occurrences = 0;                     // numbered
+    std::chrono::sys_days end_date;  // end_date: the last day it may fall on
+    int occurrences = 0;             // numbered
 };
 
 struct Event {
@@ -205,7 +204,7 @@ struct Event {
     std::string change_key;
     std::string subject;
     std::string body;
-    std::string body_type = "Text";  // Text | HTML (EWS spelling)
+    std::string body_type = "Text";                    // Text | HTML (EWS spelling)
     std::chrono::system_clock::time_point start, end;  // UTC
     bool is_all_day = false;
     std::string start_time_zone = "UTC";  // as given by the client

@@ -65,7 +65,8 @@ int main(int argc, char **argv) {
     options.accounts = {account};
     options.applications = {application};
     if (!mailboxes.empty()) {
-        if (std::none_of(mailboxes.begin(), mailboxes.end(), [&](const auto &m) { return m.address == account.mailbox; }))
+        if (std::none_of(mailboxes.begin(), mailboxes.end(),
+                         [&](const auto &m) { return m.address == account.mailbox; }))
             mailboxes.push_back({account.mailbox, "Relais service"});
         options.mailboxes = mailboxes;
     }

@@ -49,10 +49,11 @@ std::string user_part(const std::string &name) {
 Response unauthorized(const EwsOptions &options, const std::string &why) {
     Response r = Response::text(401, "");
     if (options.allow_oauth)
-        r.header("WWW-Authenticate", "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", "
-                                     "trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", "
-                                     "token_types=\"app_asserting_user\", authorization_uri=\"https://"
-                                     "login.microsoftonline.com/common/oauth2/authorize\", error=\"invalid_token\"");
+        r.header("WWW-Authenticate",
+                 "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", "
+                 "trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\", "
+                 "token_types=\"app_asserting_user\", authorization_uri=\"https://"
+                 "login.microsoftonline.com/common/oauth2/authorize\", error=\"invalid_token\"");
     if (options.allow_ntlm) r.header("WWW-Authenticate", "NTLM");
     if (options.allow_basic) r.header("WWW-Authenticate", "Basic realm=\"outlook.office365.com\"");
     r.header("X-MS-Diagnostics", "2000001;reason=\"" + why + "\";error_category=\"invalid_token\"");
@@ -87,7 +88,8 @@ Response ExchangeEmulator::State::ews(const Request &request) {
     {
         std::lock_guard lock(mutex);
         if (ews_blocked)
-            return Response::text(403, "EWS is blocked for this organization (EWSEnabled is False); use Microsoft Graph.");
+            return Response::text(403,
+                                  "EWS is blocked for this organization (EWSEnabled is False); use Microsoft Graph.");
     }
     const auto &o = options.ews;
     const auto authorization = request.header("Authorization").value_or("");
@@ -137,7 +139,8 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
     }
     const auto *operation = envelope->content();
     if (!operation || operation->ns() != ews::kMessages)
-        return ews::fault_response(ews::schema_violation(operation, "the Body must hold one EWS operation (messages namespace)"));
+        return ews::fault_response(
+            ews::schema_violation(operation, "the Body must hold one EWS operation (messages namespace)"));
     const auto name = operation->local_name();
     try {
         // The Header.
@@ -154,11 +157,13 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
             if (ids.size() != 1)
                 throw ews::Fault{"ErrorInvalidExchangeImpersonationHeaderData",
                                  "ConnectingSID must hold exactly one of PrincipalName, SID, PrimarySmtpAddress or "
-                                 "SmtpAddress.", {}};
+                                 "SmtpAddress.",
+                                 {}};
             const auto &id = *ids.front();
             if (id.is(ews::kTypes, "SID"))
                 throw ews::Fault{"ErrorInvalidExchangeImpersonationHeaderData",
-                                 "The emulator does not resolve SIDs; use PrimarySmtpAddress.", {}};
+                                 "The emulator does not resolve SIDs; use PrimarySmtpAddress.",
+                                 {}};
             if (!id.is(ews::kTypes, "PrimarySmtpAddress") && !id.is(ews::kTypes, "SmtpAddress") &&
                 !id.is(ews::kTypes, "PrincipalName"))
                 throw ews::schema_violation(&id, "invalid child '" + id.local_name() + "' in ConnectingSID");
@@ -169,11 +174,13 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
         if (caller.application) {
             if (!impersonated)
                 throw ews::Fault{"ErrorInvalidExchangeImpersonationHeaderData",
-                                 "ExchangeImpersonation SOAP header must be present for this type of OAuth token.", {}};
+                                 "ExchangeImpersonation SOAP header must be present for this type of OAuth token.",
+                                 {}};
             const auto anchor = request.header("X-AnchorMailbox");
             if (!anchor || mailbox_key(*anchor) != mailbox_key(*impersonated))
                 throw ews::Fault{"ErrorInvalidRequest",
-                                 "X-AnchorMailbox must name the impersonated mailbox with an application token.", {}};
+                                 "X-AnchorMailbox must name the impersonated mailbox with an application token.",
+                                 {}};
             target = *impersonated;
         } else if (impersonated) {
             target = *impersonated;
@@ -190,10 +197,10 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
             throw ews::Fault{"ErrorInvalidRequest", "The emulator does not serve " + name + ".", {}};
         auto *calendar = calendar_locked(target);
         if (!calendar) throw ews::non_existent_mailbox(target);
-        const bool allowed = caller.application
-                                 ? caller.application->mailboxes.empty() || may_open(caller.application->mailboxes, target)
-                                 : mailbox_key(target) == mailbox_key(caller.account->mailbox) ||
-                                       may_open(caller.account->may_open, target);
+        const bool allowed = caller.application ? caller.application->mailboxes.empty() ||
+                                                      may_open(caller.application->mailboxes, target)
+                                                : mailbox_key(target) == mailbox_key(caller.account->mailbox) ||
+                                                      may_open(caller.account->may_open, target);
         if (!allowed) throw ews::impersonate_user_denied();
 
         const auto failure = take_failure_locked(name, Api::ews);
@@ -206,12 +213,14 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
             case Failure::non_existent_mailbox: throw ews::non_existent_mailbox(target);
             case Failure::unavailable: {
                 Response r = Response::text(503, "Service Unavailable");
-                if (options.retry_after.count() > 0) r.header("Retry-After", std::to_string(options.retry_after.count()));
+                if (options.retry_after.count() > 0)
+                    r.header("Retry-After", std::to_string(options.retry_after.count()));
                 return r;
             }
             case Failure::server_error:
-                return Response::text(500, "<html><head><title>Runtime Error</title></head><body><h1>Server Error in "
-                                           "'/EWS' Application.</h1></body></html>")
+                return Response::text(500,
+                                      "<html><head><title>Runtime Error</title></head><body><h1>Server Error in "
+                                      "'/EWS' Application.</h1></body></html>")
                     .header("Content-Type", "text/html; charset=utf-8");
             case Failure::error_page_redirect: {
                 Response r = Response::text(302, "");

@@ -8,7 +8,8 @@ namespace soap = support::soap;
 using emulator::Response;
 
 Fault server_busy(long long back_off_ms) {
-    return {"ErrorServerBusy", "The server cannot service this request right now. Try again later.",
+    return {"ErrorServerBusy",
+            "The server cannot service this request right now. Try again later.",
             {{"BackOffMilliseconds", std::to_string(back_off_ms)}}};
 }
 
@@ -18,12 +19,14 @@ Fault exceeded_connection_count() {
             "requests have completed.",
             {{"Policy", "MaxConcurrency"},
              {"MaxConcurrencyLimit", "27"},
-             {"ErrorMessage", "This operation exceeds the throttling budget for policy part 'MaxConcurrency', policy "
-                              "value '27',  Budget type: 'Ews'.  Suggested backoff time 0 ms."}}};
+             {"ErrorMessage",
+              "This operation exceeds the throttling budget for policy part 'MaxConcurrency', policy "
+              "value '27',  Budget type: 'Ews'.  Suggested backoff time 0 ms."}}};
 }
 
 Fault impersonate_user_denied() {
-    return {"ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", {}};
+    return {
+        "ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.", {}};
 }
 
 Fault non_existent_mailbox(const std::string &mailbox) {
@@ -31,9 +34,7 @@ Fault non_existent_mailbox(const std::string &mailbox) {
     return {"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", {}};
 }
 
-Fault invalid_server_version() {
-    return {"ErrorInvalidServerVersion", "The specified server version is invalid.", {}};
-}
+Fault invalid_server_version() { return {"ErrorInvalidServerVersion", "The specified server version is invalid.", {}}; }
 
 Fault schema_violation(const xml::Element *at, const std::string &violation) {
     Fault f{"ErrorSchemaValidation", "The request failed schema validation: " + violation, {}};
@@ -53,7 +54,8 @@ MessageError server_busy_message(long long back_off_ms) {
     return {"ErrorServerBusy",
             "The server cannot service this request right now. Try again later., This operation exceeds the throttling "
             "budget for policy part 'ConcurrentSyncCalls', policy value '5',  Budget type: 'Ews'.  Suggested backoff "
-            "time " + std::to_string(back_off_ms) + " ms.",
+            "time " +
+                std::to_string(back_off_ms) + " ms.",
             {{"BackOffMilliseconds", std::to_string(back_off_ms)}}};
 }
 

@@ -17,17 +17,37 @@ namespace relais::exchange_emulator::ews {
 
 namespace {
 
-const std::array<const char *, 21> kAllFields{
-    "item:Subject",           "item:Body",           "item:Categories",         "item:DateTimeCreated",
-    "item:ReminderIsSet",     "item:ReminderMinutesBeforeStart",                "item:LastModifiedTime",
-    "calendar:UID",           "calendar:Start",      "calendar:End",            "calendar:IsAllDayEvent",
-    "calendar:LegacyFreeBusyStatus",                 "calendar:Location",       "calendar:CalendarItemType",
-    "calendar:Organizer",     "calendar:RequiredAttendees",                     "calendar:OptionalAttendees",
-    "calendar:StartTimeZone", "calendar:EndTimeZone", "calendar:IsRecurring", "calendar:Recurrence"};
+const std::array<const char *, 21> kAllFields{"item:Subject",
+                                              "item:Body",
+                                              "item:Categories",
+                                              "item:DateTimeCreated",
+                                              "item:ReminderIsSet",
+                                              "item:ReminderMinutesBeforeStart",
+                                              "item:LastModifiedTime",
+                                              "calendar:UID",
+                                              "calendar:Start",
+                                              "calendar:End",
+                                              "calendar:IsAllDayEvent",
+                                              "calendar:LegacyFreeBusyStatus",
+                                              "calendar:Location",
+                                              "calendar:CalendarItemType",
+                                              "calendar:Organizer",
+                                              "calendar:RequiredAttendees",
+                                              "calendar:OptionalAttendees",
+                                              "calendar:StartTimeZone",
+                                              "calendar:EndTimeZone",
+                                              "calendar:IsRecurring",
+                                              "calendar:Recurrence"};
 
-const std::array<const char *, 9> kDefaultFields{
-    "item:Subject", "calendar:Start", "calendar:End", "calendar:IsAllDayEvent", "calendar:LegacyFreeBusyStatus",
-    "calendar:Location", "calendar:CalendarItemType", "calendar:Organizer", "calendar:UID"};
+const std::array<const char *, 9> kDefaultFields{"item:Subject",
+                                                 "calendar:Start",
+                                                 "calendar:End",
+                                                 "calendar:IsAllDayEvent",
+                                                 "calendar:LegacyFreeBusyStatus",
+                                                 "calendar:Location",
+                                                 "calendar:CalendarItemType",
+                                                 "calendar:Organizer",
+                                                 "calendar:UID"};
 
 std::string lower(std::string text) { return Poco::toLower(text); }
 
@@ -89,7 +109,11 @@ void write_item_id(xml::Writer &w, const Event &event) {
 namespace {
 
 void write_mailbox(xml::Writer &w, const std::string &name, const std::string &address) {
-    w.start("t:Mailbox").element("t:Name", name).element("t:EmailAddress", address).element("t:RoutingType", "SMTP").end();
+    w.start("t:Mailbox")
+        .element("t:Name", name)
+        .element("t:EmailAddress", address)
+        .element("t:RoutingType", "SMTP")
+        .end();
 }
 
 void write_attendees(xml::Writer &w, const char *element, const Event &event, const std::string &type) {
@@ -114,10 +138,16 @@ void write_recurrence(xml::Writer &w, const Recurrence &r) {
     } else {
         std::string days;
         for (const auto d : r.days) days += (days.empty() ? "" : " ") + weekday_name(d, true);
-        w.start("t:WeeklyRecurrence").element("t:Interval", std::to_string(r.interval)).element("t:DaysOfWeek", days).end();
+        w.start("t:WeeklyRecurrence")
+            .element("t:Interval", std::to_string(r.interval))
+            .element("t:DaysOfWeek", days)
+            .end();
     }
     if (r.range == Recurrence::Range::end_date)
-        w.start("t:EndDateRecurrence").element("t:StartDate", date_text(r.start_date)).element("t:EndDate", date_text(r.end_date)).end();
+        w.start("t:EndDateRecurrence")
+            .element("t:StartDate", date_text(r.start_date))
+            .element("t:EndDate", date_text(r.end_date))
+            .end();
     else if (r.range == Recurrence::Range::numbered)
         w.start("t:NumberedRecurrence")
             .element("t:StartDate", date_text(r.start_date))
@@ -184,20 +214,80 @@ namespace {
 
 // ItemType then CalendarItemType children, in the order of the EWS schema (types.xsd).
 const std::vector<std::string> &schema_order() {
-    static const std::vector<std::string> order{
-        "MimeContent", "ItemId", "ParentFolderId", "ItemClass", "Subject", "Sensitivity", "Body", "Attachments",
-        "DateTimeReceived", "Size", "Categories", "Importance", "InReplyTo", "IsSubmitted", "IsDraft", "IsFromMe",
-        "IsResend", "IsUnmodified", "InternetMessageHeaders", "DateTimeSent", "DateTimeCreated", "ResponseObjects",
-        "ReminderDueBy", "ReminderIsSet", "ReminderNextTime", "ReminderMinutesBeforeStart", "DisplayCc", "DisplayTo",
-        "HasAttachments", "ExtendedProperty", "Culture", "UID", "RecurrenceId", "DateTimeStamp", "Start", "End",
-        "OriginalStart", "IsAllDayEvent", "LegacyFreeBusyStatus", "Location", "When", "IsMeeting", "IsCancelled",
-        "IsRecurring", "MeetingRequestWasSent", "IsResponseRequested", "CalendarItemType", "MyResponseType",
-        "Organizer", "RequiredAttendees", "OptionalAttendees", "Resources", "ConflictingMeetingCount",
-        "AdjacentMeetingCount", "ConflictingMeetings", "AdjacentMeetings", "Duration", "TimeZone",
-        "AppointmentReplyTime", "AppointmentSequenceNumber", "AppointmentState", "Recurrence", "FirstOccurrence",
-        "LastOccurrence", "ModifiedOccurrences", "DeletedOccurrences", "MeetingTimeZone", "StartTimeZone",
-        "EndTimeZone", "ConferenceType", "AllowNewTimeProposal", "IsOnlineMeeting", "MeetingWorkspaceUrl",
-        "NetShowUrl"};
+    static const std::vector<std::string> order{"MimeContent",
+                                                "ItemId",
+                                                "ParentFolderId",
+                                                "ItemClass",
+                                                "Subject",
+                                                "Sensitivity",
+                                                "Body",
+                                                "Attachments",
+                                                "DateTimeReceived",
+                                                "Size",
+                                                "Categories",
+                                                "Importance",
+                                                "InReplyTo",
+                                                "IsSubmitted",
+                                                "IsDraft",
+                                                "IsFromMe",
+                                                "IsResend",
+                                                "IsUnmodified",
+                                                "InternetMessageHeaders",
+                                                "DateTimeSent",
+                                                "DateTimeCreated",
+                                                "ResponseObjects",
+                                                "ReminderDueBy",
+                                                "ReminderIsSet",
+                                                "ReminderNextTime",
+                                                "ReminderMinutesBeforeStart",
+                                                "DisplayCc",
+                                                "DisplayTo",
+                                                "HasAttachments",
+                                                "ExtendedProperty",
+                                                "Culture",
+                                                "UID",
+                                                "RecurrenceId",
+                                                "DateTimeStamp",
+                                                "Start",
+                                                "End",
+                                                "OriginalStart",
+                                                "IsAllDayEvent",
+                                                "LegacyFreeBusyStatus",
+                                                "Location",
+                                                "When",
+                                                "IsMeeting",
+                                                "IsCancelled",
+                                                "IsRecurring",
+                                                "MeetingRequestWasSent",
+                                                "IsResponseRequested",
+                                                "CalendarItemType",
+                                                "MyResponseType",
+                                                "Organizer",
+                                                "RequiredAttendees",
+                                                "OptionalAttendees",
+                                                "Resources",
+                                                "ConflictingMeetingCount",
+                                                "AdjacentMeetingCount",
+                                                "ConflictingMeetings",
+                                                "AdjacentMeetings",
+                                                "Duration",
+                                                "TimeZone",
+                                                "AppointmentReplyTime",
+                                                "AppointmentSequenceNumber",
+                                                "AppointmentState",
+                                                "Recurrence",
+                                                "FirstOccurrence",
+                                                "LastOccurrence",
+                                                "ModifiedOccurrences",
+                                                "DeletedOccurrences",
+                                                "MeetingTimeZone",
+                                                "StartTimeZone",
+                                                "EndTimeZone",
+                                                "ConferenceType",
+                                                "AllowNewTimeProposal",
+                                                "IsOnlineMeeting",
+                                                "MeetingWorkspaceUrl",
+                                                "NetShowUrl"};
     return order;
 }
 
@@ -220,8 +310,9 @@ bool read_bool(const xml::Element &e) {
 TimePoint read_time(const xml::Element &e) {
     const auto text = e.text(xml::Trim::yes);
     const auto t = parse_iso(text);
-    if (!t) throw schema_violation(&e, "The '" + e.local_name() + "' element is invalid - The value '" + text +
-                                           "' is invalid according to its datatype 'dateTime'");
+    if (!t)
+        throw schema_violation(&e, "The '" + e.local_name() + "' element is invalid - The value '" + text +
+                                       "' is invalid according to its datatype 'dateTime'");
     return *t;
 }
 
@@ -391,10 +482,22 @@ void set_field(const xml::Element &change, Event &event) {
     if (!uri) throw schema_violation(&change, "SetItemField needs a FieldURI or an ExtendedFieldURI");
     const auto field = uri->attribute("FieldURI").value_or("");
     const auto name = field_element(field);
-    static const std::set<std::string> settable{
-        "Subject", "Body", "Categories", "ReminderIsSet", "ReminderMinutesBeforeStart", "Start", "End",
-        "IsAllDayEvent", "LegacyFreeBusyStatus", "Location", "RequiredAttendees", "OptionalAttendees", "Resources",
-        "StartTimeZone", "EndTimeZone", "Recurrence"};
+    static const std::set<std::string> settable{"Subject",
+                                                "Body",
+                                                "Categories",
+                                                "ReminderIsSet",
+                                                "ReminderMinutesBeforeStart",
+                                                "Start",
+                                                "End",
+                                                "IsAllDayEvent",
+                                                "LegacyFreeBusyStatus",
+                                                "Location",
+                                                "RequiredAttendees",
+                                                "OptionalAttendees",
+                                                "Resources",
+                                                "StartTimeZone",
+                                                "EndTimeZone",
+                                                "Recurrence"};
     if (!settable.count(name))
         throw MessageError{"ErrorInvalidPropertySet", "The emulator cannot set the field '" + field + "'.", {}};
     const auto *value = item->child(kTypes, name);
@@ -412,7 +515,8 @@ void delete_field(const xml::Element &change, Event &event) {
     }
     const auto *uri = change.child(kTypes, "FieldURI");
     const auto field = uri ? uri->attribute("FieldURI").value_or("") : "";
-    if (field == "calendar:RequiredAttendees" || field == "calendar:OptionalAttendees" || field == "calendar:Resources") {
+    if (field == "calendar:RequiredAttendees" || field == "calendar:OptionalAttendees" ||
+        field == "calendar:Resources") {
         const std::string type = field == "calendar:RequiredAttendees"   ? "required"
                                  : field == "calendar:OptionalAttendees" ? "optional"
                                                                          : "resource";

@@ -25,7 +25,8 @@ std::function<bool(const Event &)> equality(const xml::Element &restriction) {
                                : nullptr;
     if (!equal || !constant || restriction.elements().size() != 1)
         throw MessageError{"ErrorInvalidRestriction",
-                           "The emulator evaluates only one IsEqualTo with a Constant in a Restriction.", {}};
+                           "The emulator evaluates only one IsEqualTo with a Constant in a Restriction.",
+                           {}};
     const auto value = constant->attribute("Value").value_or("");
     if (const auto *extended = equal->child(kTypes, "ExtendedFieldURI")) {
         const auto id = extended_id(*extended);
@@ -89,7 +90,8 @@ struct Call {
         if (folder->is(kTypes, "DistinguishedFolderId")) {
             const auto id = folder->attribute("Id").value_or("");
             if (id != "calendar")
-                throw MessageError{"ErrorFolderNotFound", "The emulator has only the calendar folder, not '" + id + "'.", {}};
+                throw MessageError{
+                    "ErrorFolderNotFound", "The emulator has only the calendar folder, not '" + id + "'.", {}};
         } else if (folder->is(kTypes, "FolderId")) {
             if (folder->attribute("Id").value_or("") != calendar_folder_id(cx.calendar))
                 throw MessageError{"ErrorFolderNotFound", "The specified folder could not be found in the store.", {}};
@@ -121,7 +123,8 @@ struct Call {
                 check_calendar_folder("ParentFolderIds");
                 const auto *restriction = op.child(kMessages, "Restriction");
                 if (restriction && op.child(kMessages, "CalendarView"))
-                    throw MessageError{"ErrorInvalidRestriction", "Restrictions are not supported with a CalendarView.", {}};
+                    throw MessageError{
+                        "ErrorInvalidRestriction", "Restrictions are not supported with a CalendarView.", {}};
                 std::vector<Event> matching;
                 const auto masters = [&] {
                     std::vector<Event> events;
@@ -133,12 +136,15 @@ struct Call {
                 if (const auto *view = op.child(kMessages, "CalendarView")) {
                     const auto start = parse_iso(view->attribute("StartDate").value_or(""));
                     const auto end = parse_iso(view->attribute("EndDate").value_or(""));
-                    if (!start || !end) throw schema_violation(view, "CalendarView needs StartDate and EndDate (xs:dateTime)");
+                    if (!start || !end)
+                        throw schema_violation(view, "CalendarView needs StartDate and EndDate (xs:dateTime)");
                     if (*end < *start)
-                        throw MessageError{"ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate", {}};
+                        throw MessageError{
+                            "ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate", {}};
                     if (*end - *start > std::chrono::hours(24 * (365 * 2 + 1)))
                         throw MessageError{"ErrorCalendarViewRangeTooBig",
-                                           "The calendar view range is too big (more than two years).", {}};
+                                           "The calendar view range is too big (more than two years).",
+                                           {}};
                     max = static_cast<std::size_t>(int_attribute(*view, "MaxEntriesReturned", 1000000, 1, 1000000));
                     matching = cx.calendar.view(*start, *end);
                 } else if (const auto *paged = op.child(kMessages, "IndexedPageItemView")) {
@@ -152,7 +158,8 @@ struct Call {
                     const auto keep = equality(*restriction);
                     std::erase_if(matching, [&](const Event &e) { return !keep(e); });
                 }
-                const std::size_t first = offset ? std::min<std::size_t>(static_cast<std::size_t>(*offset), matching.size()) : 0;
+                const std::size_t first =
+                    offset ? std::min<std::size_t>(static_cast<std::size_t>(*offset), matching.size()) : 0;
                 const std::size_t count = std::min(max, matching.size() - first);
                 const bool last = first + count == matching.size();
                 start_success_message(w, name);
@@ -202,7 +209,8 @@ struct Call {
         // Parsed (schema) before anything is stored, as EWS validates the whole request first.
         std::vector<std::pair<const xml::Element *, Event>> parsed;
         for (const auto &item : items->elements()) {
-            if (!item.is(kTypes, "CalendarItem")) throw schema_violation(&item, "the emulator creates only t:CalendarItem");
+            if (!item.is(kTypes, "CalendarItem"))
+                throw schema_violation(&item, "the emulator creates only t:CalendarItem");
             parsed.emplace_back(&item, Event{});
         }
         return answer([&](xml::Writer &w) {
@@ -220,13 +228,16 @@ struct Call {
                     if (!folder_ok) throw folder_error;
                     if (!invitations)
                         throw MessageError{"ErrorSendMeetingInvitationsRequired",
-                                           "SendMeetingInvitations attribute is required for calendar items.", {}};
+                                           "SendMeetingInvitations attribute is required for calendar items.",
+                                           {}};
                     read_calendar_item(*element, event);
                     if (!element->child(kTypes, "Start") || !element->child(kTypes, "End"))
-                        throw MessageError{"ErrorInvalidRequest", "The emulator needs Start and End on a calendar item.", {}};
+                        throw MessageError{
+                            "ErrorInvalidRequest", "The emulator needs Start and End on a calendar item.", {}};
                     if (event.end < event.start)
                         throw MessageError{"ErrorCalendarEndDateIsEarlierThanStartDate",
-                                           "The end date is earlier than the start date.", {}};
+                                           "The end date is earlier than the start date.",
+                                           {}};
                     const auto &stored = cx.calendar.create(event, cx.now, cx.ids);
                     start_success_message(w, name);
                     w.start("m:Items").start("t:CalendarItem");
@@ -263,10 +274,12 @@ struct Call {
                     if (!has_invitations)
                         throw MessageError{"ErrorSendMeetingInvitationsOrCancellationsRequired",
                                            "SendMeetingInvitationsOrCancellations attribute is required for calendar "
-                                           "items.", {}};
+                                           "items.",
+                                           {}};
                     const auto key = id->attribute("ChangeKey");
-                    const bool overwrite = conflict == "AlwaysOverwrite" &&
-                                           cx.options.stale_change_key == StaleChangeKey::overwrite_when_always_overwrite;
+                    const bool overwrite =
+                        conflict == "AlwaysOverwrite" &&
+                        cx.options.stale_change_key == StaleChangeKey::overwrite_when_always_overwrite;
                     if (key && *key != stored->event.change_key && !overwrite)
                         throw MessageError{"ErrorIrresolvableConflict", kConflictText, {}};
                     Event updated = stored->event;
@@ -276,11 +289,13 @@ struct Call {
                         else if (u.is(kTypes, "DeleteItemField"))
                             delete_field(u, updated);
                         else
-                            throw MessageError{"ErrorInvalidRequest", "The emulator does not do " + u.local_name() + ".", {}};
+                            throw MessageError{
+                                "ErrorInvalidRequest", "The emulator does not do " + u.local_name() + ".", {}};
                     }
                     if (updated.end < updated.start)
                         throw MessageError{"ErrorCalendarEndDateIsEarlierThanStartDate",
-                                           "The end date is earlier than the start date.", {}};
+                                           "The end date is earlier than the start date.",
+                                           {}};
                     stored->event = std::move(updated);
                     cx.calendar.changed(*stored, cx.now, cx.ids);
                     start_success_message(w, name);
@@ -311,7 +326,8 @@ struct Call {
                     if (!cx.calendar.find(item) || injected(Failure::item_not_found)) throw item_not_found();
                     if (!cancellations)
                         throw MessageError{"ErrorSendMeetingCancellationsRequired",
-                                           "SendMeetingCancellations attribute is required for calendar items.", {}};
+                                           "SendMeetingCancellations attribute is required for calendar items.",
+                                           {}};
                     cx.calendar.remove(item);
                     start_success_message(w, name);
                     w.end();
@@ -327,7 +343,8 @@ struct Call {
         const auto shape = read_shape(op.child(kMessages, "ItemShape"));
         const auto *max_element = op.child(kMessages, "MaxChangesReturned");
         int max = 0;
-        if (!max_element || !Poco::NumberParser::tryParse(max_element->text(xml::Trim::yes), max) || max < 1 || max > 512)
+        if (!max_element || !Poco::NumberParser::tryParse(max_element->text(xml::Trim::yes), max) || max < 1 ||
+            max > 512)
             throw schema_violation(max_element ? max_element : &op, "MaxChangesReturned must be 1 to 512");
         const auto state_text = op.child_text(kMessages, "SyncState").value_or("");
         return answer([&](xml::Writer &w) {
@@ -352,8 +369,13 @@ struct Call {
                 const auto changes = cx.calendar.changes_since(since);
                 const auto count = std::min(changes.size(), static_cast<std::size_t>(max));
                 const bool last = count == changes.size();
-                SyncToken next{"ews", mailbox_key(cx.calendar.address()), cx.calendar.epoch(),
-                               last ? cx.calendar.seq() : changes[count - 1].seq, 0, 0, false};
+                SyncToken next{"ews",
+                               mailbox_key(cx.calendar.address()),
+                               cx.calendar.epoch(),
+                               last ? cx.calendar.seq() : changes[count - 1].seq,
+                               0,
+                               0,
+                               false};
                 start_success_message(w, name);
                 w.element("m:SyncState", encode_token(next, false));
                 w.element("m:IncludesLastItemInRange", last ? "true" : "false");

@@ -64,7 +64,8 @@ emulator::Response envelope_response(const std::string &server_version_info, con
 // m:<Operation>ResponseMessage ResponseClass="Error" with MessageText, ResponseCode,
 // DescriptiveLinkKey and MessageXml (when values); the element stays open when `keep_open`
 // (SyncFolderItems adds SyncState and IncludesLastItemInRange).
-void write_error_message(xml::Writer &w, const std::string &operation, const MessageError &error, bool keep_open = false);
+void write_error_message(xml::Writer &w, const std::string &operation, const MessageError &error,
+                         bool keep_open = false);
 // m:<Operation>ResponseMessage ResponseClass="Success" with ResponseCode NoError, left open.
 void start_success_message(xml::Writer &w, const std::string &operation);
 

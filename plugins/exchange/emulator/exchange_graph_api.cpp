@@ -42,7 +42,9 @@ TimePoint required_time(const Request &r, const char *name) {
                       "This request requires a time window specified by the query string parameters StartDateTime "
                       "and EndDateTime."};
     const auto t = parse_iso(*text);
-    if (!t) throw Refusal{400, "ErrorInvalidParameter", "The value '" + *text + "' of " + name + " is not a date and time."};
+    if (!t)
+        throw Refusal{400, "ErrorInvalidParameter",
+                      "The value '" + *text + "' of " + name + " is not a date and time."};
     return *t;
 }
 
@@ -87,8 +89,9 @@ Response ExchangeEmulator::State::graph(const Request &request, const std::strin
         auto r = graph_error(401, "InvalidAuthenticationToken",
                              why == "the token has expired" ? "Access token has expired or is not yet valid."
                                                             : "Access token validation failure: " + why + ".");
-        r.header("WWW-Authenticate", "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/"
-                                     "common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"");
+        r.header("WWW-Authenticate",
+                 "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/"
+                 "common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"");
         return r;
     }
     const auto *application = application_of(*token);
@@ -96,15 +99,17 @@ Response ExchangeEmulator::State::graph(const Request &request, const std::strin
     auto *calendar = calendar_locked(mailbox);
     if (!calendar) {
         if (route == "GET /v1.0/users/{mailbox}")
-            return graph_error(404, "Request_ResourceNotFound",
-                               "Resource '" + mailbox +
-                                   "' does not exist or one of its queried reference-property objects are not present.");
+            return graph_error(
+                404, "Request_ResourceNotFound",
+                "Resource '" + mailbox +
+                    "' does not exist or one of its queried reference-property objects are not present.");
         return graph_error(404, "ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.");
     }
     if (application && !application->mailboxes.empty()) {
         bool allowed = false;
         for (const auto &m : application->mailboxes) allowed = allowed || mailbox_key(m) == mailbox_key(mailbox);
-        if (!allowed) return graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
+        if (!allowed)
+            return graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
     }
     lock.unlock();
     hold_if_asked(route);
@@ -115,7 +120,8 @@ Response ExchangeEmulator::State::graph(const Request &request, const std::strin
     // The limits, counting this request in flight whatever its answer.
     InFlight in_flight(*this, lock, graph_in_flight, graph_peak, key);
     if (in_flight.now() > o.max_concurrent_per_mailbox)
-        return throttled("ApplicationThrottled", "Application is over its MailboxConcurrency limit.", o.throttle_retry_after);
+        return throttled("ApplicationThrottled", "Application is over its MailboxConcurrency limit.",
+                         o.throttle_retry_after);
     if (o.requests_per_10_minutes > 0) {
         const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(clock->now().time_since_epoch()).count();
         const long long window = seconds / 600;
@@ -144,7 +150,8 @@ Response ExchangeEmulator::State::graph(const Request &request, const std::strin
         case Failure::item_not_found:
             return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.");
         case Failure::invalid_sync_state:
-            return graph_error(410, "SyncStateNotFound", "The sync state generation is not valid; sync again without a token.");
+            return graph_error(410, "SyncStateNotFound",
+                               "The sync state generation is not valid; sync again without a token.");
         case Failure::server_error:
             return graph_error(500, "InternalServerError", "An internal server error occurred.");
         case Failure::lose_answer: lose = true; break;
@@ -181,9 +188,9 @@ Response ExchangeEmulator::State::get_user(const Request &, MailboxCalendar &cal
 namespace {
 
 // A page of events as Graph lists them, with a nextLink when more follow.
-Response event_page(const std::vector<Event> &events, std::size_t skip, std::size_t size,
-                    const std::string &context, const std::string &next_base, const Mailbox &organizer,
-                    const std::string &zone, const std::set<std::string> &expanded) {
+Response event_page(const std::vector<Event> &events, std::size_t skip, std::size_t size, const std::string &context,
+                    const std::string &next_base, const Mailbox &organizer, const std::string &zone,
+                    const std::set<std::string> &expanded) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("@odata.context", context);
     Array::Ptr value = new Array;
@@ -205,8 +212,9 @@ Response ExchangeEmulator::State::calendar_view(const Request &r, MailboxCalenda
     const int top = int_param(r, "$top", graph::preferred_page_size(r).value_or(options.graph.page_size));
     const auto size = static_cast<std::size_t>(std::clamp(top, 1, options.graph.max_page_size));
     const auto skip = static_cast<std::size_t>(int_param(r, "$skip", 0));
-    const auto base = base_url() + "/v1.0/users/" + encode(r.param("mailbox")) + "/calendarView?startDateTime=" +
-                      encode(*r.query_param("startDateTime")) + "&endDateTime=" + encode(*r.query_param("endDateTime")) +
+    const auto base = base_url() + "/v1.0/users/" + encode(r.param("mailbox")) +
+                      "/calendarView?startDateTime=" + encode(*r.query_param("startDateTime")) +
+                      "&endDateTime=" + encode(*r.query_param("endDateTime")) +
                       (r.query_param("$top") ? "&$top=" + std::to_string(top) : "") +
                       (r.query_param("$expand") ? "&$expand=" + encode(*r.query_param("$expand")) : "") + "&";
     return event_page(calendar.view(start, end), skip, size,
@@ -226,7 +234,8 @@ Response ExchangeEmulator::State::list_events(const Request &r, MailboxCalendar 
         if (!std::regex_match(*filter, m, any))
             throw Refusal{400, "BadRequest",
                           "The emulator filters events only with singleValueExtendedProperties/Any(ep: ep/id eq '...' "
-                          "and ep/value eq '...'), not '" + *filter + "'."};
+                          "and ep/value eq '...'), not '" +
+                              *filter + "'."};
         const auto id = graph::normalise_property_id(m[2].str());
         const auto value = m[3].str();
         std::erase_if(events, [&](const Event &e) {
@@ -250,18 +259,24 @@ Response ExchangeEmulator::State::delta(const Request &r, MailboxCalendar &calen
     const auto delta = r.query_param("$deltatoken");
     if (skip || delta) {
         const auto decoded = decode_token(skip ? *skip : *delta);
-        if (!decoded || decoded->kind != (skip ? "skip" : "delta") || decoded->mailbox != mailbox_key(calendar.address()))
+        if (!decoded || decoded->kind != (skip ? "skip" : "delta") ||
+            decoded->mailbox != mailbox_key(calendar.address()))
             throw Refusal{400, "BadRequest", "The token in the request is not valid."};
         if (decoded->epoch != calendar.epoch() || decoded->seq > calendar.seq())
-            throw Refusal{410, "SyncStateNotFound", "The sync state generation is not valid; sync again without a token."};
+            throw Refusal{410, "SyncStateNotFound",
+                          "The sync state generation is not valid; sync again without a token."};
         token = *decoded;
     } else {
         const auto start = required_time(r, "startDateTime");
         const auto end = required_time(r, "endDateTime");
         if (end < start) throw Refusal{400, "ErrorInvalidParameter", "The end of the window is before its start."};
-        token = {"skip", mailbox_key(calendar.address()), calendar.epoch(), 0,
+        token = {"skip",
+                 mailbox_key(calendar.address()),
+                 calendar.epoch(),
+                 0,
                  std::chrono::duration_cast<std::chrono::seconds>(start.time_since_epoch()).count(),
-                 std::chrono::duration_cast<std::chrono::seconds>(end.time_since_epoch()).count(), true};
+                 std::chrono::duration_cast<std::chrono::seconds>(end.time_since_epoch()).count(),
+                 true};
     }
     const TimePoint start{std::chrono::seconds(token.window_start)};
     const TimePoint end{std::chrono::seconds(token.window_end)};
@@ -340,11 +355,13 @@ Response ExchangeEmulator::State::create_event(const Request &r, MailboxCalendar
             if (options.graph.duplicate_transaction == DuplicateTransaction::conflict_409)
                 throw Refusal{409, "ErrorDuplicateTransactionId",
                               "An event with the transactionId '" + event.transaction_id + "' already exists."};
-            return Response::json(201, graph::event_json(e->event, {calendar.address(), calendar.display_name()}, zone, {}));
+            return Response::json(201,
+                                  graph::event_json(e->event, {calendar.address(), calendar.display_name()}, zone, {}));
         }
     }
     const auto &stored = calendar.create(event, clock->now(), ids);
-    auto answer = Response::json(201, graph::event_json(stored.event, {calendar.address(), calendar.display_name()}, zone, {}));
+    auto answer =
+        Response::json(201, graph::event_json(stored.event, {calendar.address(), calendar.display_name()}, zone, {}));
     answer.header("Location", base_url() + "/v1.0/users/" + encode(r.param("mailbox")) + "/events/" + stored.event.id);
     return answer;
 }
@@ -354,7 +371,8 @@ namespace {
 StoredEvent &existing(MailboxCalendar &calendar, const Request &r) {
     auto *stored = calendar.find(r.param("id"));
     if (!stored && calendar.find_any(r.param("id")))
-        throw Refusal{400, "ErrorInvalidRequest", "The emulator does not change or delete single occurrences of a series."};
+        throw Refusal{400, "ErrorInvalidRequest",
+                      "The emulator does not change or delete single occurrences of a series."};
     if (!stored) throw Refusal{404, "ErrorItemNotFound", "The specified object was not found in the store."};
     return *stored;
 }
@@ -409,7 +427,8 @@ Response ExchangeEmulator::State::cancel_event(const Request &r, MailboxCalendar
     const auto &stored = existing(calendar, r);
     const auto body = r.body.empty() ? Object::Ptr(new Object) : r.json();
     for (const auto &[name, value] : *body)
-        if (name != "comment") throw Refusal{400, "RequestBodyRead", "cancel takes only a comment, not '" + name + "'."};
+        if (name != "comment")
+            throw Refusal{400, "RequestBodyRead", "cancel takes only a comment, not '" + name + "'."};
     calendar.remove(stored.event.id);
     Response answer;
     answer.status = 202;

@@ -80,12 +80,14 @@ TimePoint read_time(const Object::Ptr &o, const std::string &name, std::string &
     const auto text = string_of(dt, "dateTime");
     const auto zone = string_of(dt, "timeZone");
     if (!known_time_zone(zone))
-        throw Refusal{400, "TimeZoneNotSupportedException",
-                      "A valid TimeZone value must be specified. The following TimeZone value is not supported: '" +
-                          zone + "'."};
+        throw Refusal{
+            400, "TimeZoneNotSupportedException",
+            "A valid TimeZone value must be specified. The following TimeZone value is not supported: '" + zone + "'."};
     bool had_zone = false;
     const auto parsed = parse_iso(text, &had_zone);
-    if (!parsed) throw Refusal{400, "RequestBodyRead", "Cannot convert the literal '" + text + "' to the expected type 'Edm.DateTime'."};
+    if (!parsed)
+        throw Refusal{400, "RequestBodyRead",
+                      "Cannot convert the literal '" + text + "' to the expected type 'Edm.DateTime'."};
     zone_out = zone;
     return had_zone ? *parsed : local_to_utc(zone, *parsed);
 }
@@ -125,13 +127,15 @@ Recurrence read_recurrence(const Object::Ptr &o) {
     else if (type == "weekly")
         r.pattern = Recurrence::Pattern::weekly;
     else
-        throw Refusal{400, "ErrorInvalidRequest", "The emulator knows only daily and weekly recurrences, not '" + type + "'."};
+        throw Refusal{400, "ErrorInvalidRequest",
+                      "The emulator knows only daily and weekly recurrences, not '" + type + "'."};
     r.interval = pattern->has("interval") ? pattern->getValue<int>("interval") : 1;
     if (r.interval < 1) throw Refusal{400, "ErrorInvalidRequest", "The recurrence interval must be at least 1."};
     if (const auto days = pattern->getArray("daysOfWeek"))
         for (const auto &d : *days) {
             const auto day = weekday_named(d.convert<std::string>());
-            if (!day) throw Refusal{400, "RequestBodyRead", "'" + d.convert<std::string>() + "' is not a day of the week."};
+            if (!day)
+                throw Refusal{400, "RequestBodyRead", "'" + d.convert<std::string>() + "' is not a day of the week."};
             r.days.push_back(*day);
         }
     if (r.pattern == Recurrence::Pattern::weekly && r.days.empty())
@@ -192,9 +196,9 @@ std::set<std::string> expanded_properties(const Request &request) {
     static const std::regex form(R"(^singleValueExtendedProperties\(\$filter=id eq '([^']*)'\)$)");
     std::smatch m;
     if (!std::regex_match(*expand, m, form))
-        throw Refusal{400, "BadRequest",
-                      "The emulator expands only singleValueExtendedProperties($filter=id eq '...'), not '" + *expand +
-                          "'."};
+        throw Refusal{
+            400, "BadRequest",
+            "The emulator expands only singleValueExtendedProperties($filter=id eq '...'), not '" + *expand + "'."};
     ids.insert(normalise_property_id(m[1].str()));
     return ids;
 }
@@ -225,7 +229,9 @@ Object::Ptr event_json(const Event &event, const Mailbox &organizer, const std::
     o->set("isOrganizer", true);
     const auto show = show_as_names().find(event.show_as);
     o->set("showAs", show == show_as_names().end() ? "busy" : show->second);
-    o->set("type", !event.series_master_id.empty() ? "occurrence" : event.recurrence ? "seriesMaster" : "singleInstance");
+    o->set("type", !event.series_master_id.empty() ? "occurrence"
+                   : event.recurrence              ? "seriesMaster"
+                                                   : "singleInstance");
     if (event.series_master_id.empty())
         o->set("seriesMasterId", Poco::Dynamic::Var());
     else
@@ -282,8 +288,9 @@ Object::Ptr event_json(const Event &event, const Mailbox &organizer, const std::
 }
 
 void read_event(const Object::Ptr &body, Event &event, bool creating) {
-    static const std::set<std::string> ignored{"@odata.type", "importance", "sensitivity", "isOnlineMeeting",
-                                               "responseRequested", "allowNewTimeProposals", "hideAttendees"};
+    static const std::set<std::string> ignored{"@odata.type",     "importance",        "sensitivity",
+                                               "isOnlineMeeting", "responseRequested", "allowNewTimeProposals",
+                                               "hideAttendees"};
     for (const auto &[name, value] : *body) {
         if (name == "subject") {
             event.subject = string_of(body, name);
@@ -318,7 +325,8 @@ void read_event(const Object::Ptr &body, Event &event, bool creating) {
             event.categories.clear();
             for (const auto &c : *list) event.categories.push_back(c.convert<std::string>());
         } else if (name == "reminderMinutesBeforeStart") {
-            if (!value.isInteger()) throw Refusal{400, "RequestBodyRead", "reminderMinutesBeforeStart must be an integer."};
+            if (!value.isInteger())
+                throw Refusal{400, "RequestBodyRead", "reminderMinutesBeforeStart must be an integer."};
             event.reminder_minutes = value.convert<int>();
         } else if (name == "isReminderOn") {
             if (!value.isBoolean()) throw Refusal{400, "RequestBodyRead", "isReminderOn must be a boolean."};
@@ -363,8 +371,7 @@ void read_event(const Object::Ptr &body, Event &event, bool creating) {
     }
     if (creating && (!body->has("start") || !body->has("end")))
         throw Refusal{400, "ErrorInvalidRequest", "The emulator needs start and end on a new event."};
-    if (event.end < event.start)
-        throw Refusal{400, "ErrorInvalidRequest", "The end of the event is before its start."};
+    if (event.end < event.start) throw Refusal{400, "ErrorInvalidRequest", "The end of the event is before its start."};
     if (event.is_all_day) {
         const auto local_start = utc_to_local(event.start_time_zone, event.start);
         const auto local_end = utc_to_local(event.end_time_zone, event.end);

@@ -22,8 +22,8 @@ Response aadsts(int status, const std::string &error, int code, const std::strin
     Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
     const auto timestamp = ews_time(now).substr(0, 19) + "Z";
     body->set("error", error);
-    body->set("error_description", "AADSTS" + std::to_string(code) + ": " + description + " Trace ID: " +
-                                       ids.change_key() + " Correlation ID: " + ids.change_key() +
+    body->set("error_description", "AADSTS" + std::to_string(code) + ": " + description +
+                                       " Trace ID: " + ids.change_key() + " Correlation ID: " + ids.change_key() +
                                        " Timestamp: " + timestamp.substr(0, 10) + " " + timestamp.substr(11, 8) + "Z");
     Poco::JSON::Array::Ptr codes = new Poco::JSON::Array;
     codes->add(code);
@@ -77,8 +77,8 @@ Response ExchangeEmulator::State::token(const Request &request) {
         if (a.client_id == client_id && Poco::icompare(a.tenant, tenant->id) == 0) app = &a;
     if (!app)
         return aadsts(400, "unauthorized_client", 700016,
-                      "Application with identifier '" + client_id + "' was not found in the directory '" +
-                          tenant->id + "'. This can happen if the application has not been installed by the "
+                      "Application with identifier '" + client_id + "' was not found in the directory '" + tenant->id +
+                          "'. This can happen if the application has not been installed by the "
                           "administrator of the tenant or consented to by any user in the tenant. You may have sent "
                           "your authentication request to the wrong tenant.",
                       now, ids);
@@ -95,7 +95,9 @@ Response ExchangeEmulator::State::token(const Request &request) {
                           client_id + "'.",
                       now, ids);
     const auto scope = request.form_param("scope");
-    if (!scope) return aadsts(400, "invalid_request", 90014, "The required field 'scope' is missing from the credential.", now, ids);
+    if (!scope)
+        return aadsts(400, "invalid_request", 90014, "The required field 'scope' is missing from the credential.", now,
+                      ids);
     std::string audience;
     if (*scope == "https://graph.microsoft.com/.default")
         audience = "graph";
@@ -143,9 +145,10 @@ const IssuedToken *ExchangeEmulator::State::bearer_locked(const Request &request
         return nullptr;
     }
     if (it->second.audience != audience) {
-        why = "the token is for another audience (" + std::string(it->second.audience == "graph"
-                                                                       ? "https://graph.microsoft.com"
-                                                                       : "https://outlook.office365.com") + ")";
+        why = "the token is for another audience (" +
+              std::string(it->second.audience == "graph" ? "https://graph.microsoft.com"
+                                                         : "https://outlook.office365.com") +
+              ")";
         return nullptr;
     }
     return &it->second;

@@ -76,7 +76,8 @@ std::vector<Event> occurrences(const Event &master, TimePoint start, TimePoint e
         if (++seen > kMaxOccurrences * 10) return false;
         auto occurrence = occurrence_on(master, date);
         if (occurrence.start >= end) return false;
-        const bool ends_after = occurrence.end > start || (occurrence.end == occurrence.start && occurrence.start == start);
+        const bool ends_after =
+            occurrence.end > start || (occurrence.end == occurrence.start && occurrence.start == start);
         if (ends_after) found.push_back(std::move(occurrence));
         return found.size() < kMaxOccurrences;
     });
@@ -84,7 +85,8 @@ std::vector<Event> occurrences(const Event &master, TimePoint start, TimePoint e
 }
 
 std::optional<std::string> master_of(const std::string &occurrence_id) {
-    if (occurrence_id.size() <= 10 || occurrence_id.compare(occurrence_id.size() - 10, 2, "OC") != 0) return std::nullopt;
+    if (occurrence_id.size() <= 10 || occurrence_id.compare(occurrence_id.size() - 10, 2, "OC") != 0)
+        return std::nullopt;
     for (std::size_t i = occurrence_id.size() - 8; i < occurrence_id.size(); ++i)
         if (occurrence_id[i] < '0' || occurrence_id[i] > '9') return std::nullopt;
     return occurrence_id.substr(0, occurrence_id.size() - 10);
@@ -104,7 +106,8 @@ std::optional<Event> occurrence_by_id(const Event &master, const std::string &oc
 }
 
 std::optional<weekday> weekday_named(const std::string &name) {
-    static const std::array<const char *, 7> names{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+    static const std::array<const char *, 7> names{"sunday",   "monday", "tuesday", "wednesday",
+                                                   "thursday", "friday", "saturday"};
     const auto lower = Poco::toLower(name);
     for (unsigned i = 0; i < names.size(); ++i)
         if (lower == names[i]) return weekday(i);
@@ -112,7 +115,8 @@ std::optional<weekday> weekday_named(const std::string &name) {
 }
 
 std::string weekday_name(weekday day, bool capitalised) {
-    static const std::array<const char *, 7> names{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+    static const std::array<const char *, 7> names{"sunday",   "monday", "tuesday", "wednesday",
+                                                   "thursday", "friday", "saturday"};
     std::string name = names[day.c_encoding()];
     if (capitalised) name[0] = static_cast<char>(name[0] - 'a' + 'A');
     return name;

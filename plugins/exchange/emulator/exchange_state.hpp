@@ -27,18 +27,18 @@ struct InjectedFailure {
 };
 
 struct IssuedToken {
-    std::string tenant;     // tenant id
+    std::string tenant;  // tenant id
     std::string client_id;
-    std::string audience;   // "graph" or "ews"
+    std::string audience;  // "graph" or "ews"
     TimePoint expires;
     std::uint64_t generation = 0;  // expire_tokens() moves the State's on
 };
 
 // Who a call authenticated as.
 struct Caller {
-    const Account *account = nullptr;      // Basic or NTLM
+    const Account *account = nullptr;          // Basic or NTLM
     const Application *application = nullptr;  // Bearer
-    std::string name;  // for messages
+    std::string name;                          // for messages
 };
 
 class ExchangeEmulator::State {
