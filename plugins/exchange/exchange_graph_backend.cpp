@@ -21,7 +21,11 @@
 //   either is missing): a consumer treats both as "this is the event now". 410 Gone (or a
 //   sync state error code) starts a full sync again, reported as full_resync.
 // - Every request takes the mailbox's quotas first ("requests", then a "concurrent" slot,
-//   released when the request ends whatever happened), and a 401 renews the token once.
+//   released when the request ends whatever happened), and a 401 renews the token once. The
+//   quota key is the mailbox in lower case.
+// - Token refusals (AADSTS codes) name the setting to fix: tenant_id, client_id, client_secret.
+// - Not here: Graph's erp_id in delta changes (delta takes no $expand: sync changes carry the
+//   event's id, times and subject, not its mark; get_event or list_events read it).
 #include "exchange_backends.hpp"
 #include "exchange_graph_json.hpp"
 
@@ -54,9 +58,9 @@ constexpr std::chrono::seconds kFallbackWait{2};
 constexpr int kMaxPages = 100000;  // a loop of links is a bug upstream, not a reason to spin
 
 struct Op {
-    std::string name;     // the backend's operation
+    std::string name;  // the backend's operation
     std::string mailbox;
-    std::string item;     // the event, when there is one
+    std::string item;  // the event, when there is one
     std::string what() const {
         return "Graph " + name + " for " + mailbox + (item.empty() ? std::string() : " (event " + item + ")");
     }
@@ -108,6 +112,16 @@ private:
 
 bool contains(const std::string &text, const char *part) { return text.find(part) != std::string::npos; }
 
+// "AADSTS7000215: Invalid client secret provided. ..." out of the token client's message,
+// without the trace and correlation ids; the whole message when there is none.
+std::string aadsts_description(const std::string &message) {
+    const auto start = message.find("AADSTS");
+    if (start == std::string::npos) return message;
+    auto end = message.find(" Trace ID", start);
+    if (end == std::string::npos) end = message.find(')', start);
+    return message.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
 // "2026-01-12T08:00:00.1234567Z" as seconds since the epoch (fraction included); nullopt if
 // it is not such a time.
 std::optional<double> epoch_seconds(const std::string &text) {
@@ -151,8 +165,8 @@ std::string sort_key(const Event &e) { return e.is_all_day ? e.start_date + "T00
 
 class GraphBackend final : public CalendarBackend {
 public:
-    GraphBackend(const Settings &settings, std::shared_ptr<support::HttpClient> http, std::shared_ptr<TokenSource> tokens,
-                 Host host)
+    GraphBackend(const Settings &settings, std::shared_ptr<support::HttpClient> http,
+                 std::shared_ptr<TokenSource> tokens, Host host)
         : settings_(settings), http_(std::move(http)), tokens_(std::move(tokens)), host_(host) {
         if (!http_) throw internal("the Graph backend needs an HTTP client");
         if (!tokens_) throw internal("the Graph backend needs a token source");
@@ -191,7 +205,8 @@ public:
         const auto filter = "singleValueExtendedProperties/Any(ep: ep/id eq '" + graph_erp_property_id() +
                             "' and ep/value eq '" + graph::odata_quote(erp_id) + "')";
         std::vector<Event> found;
-        for (const auto &value : pages(op, users(mailbox) + "/events?$filter=" + url_encode(filter) + "&" + expand(), gate)) {
+        for (const auto &value :
+             pages(op, users(mailbox) + "/events?$filter=" + url_encode(filter) + "&" + expand(), gate)) {
             auto e = parse(op, value);
             if (e.erp_id == erp_id) found.push_back(std::move(e));
         }
@@ -205,8 +220,9 @@ public:
     Event create_event(const std::string &mailbox, const EventIn &event, const Gate &gate) override {
         const Op op{"create_event", mailbox, ""};
         if (event.erp_id.empty())
-            throw invalid_input(op.what() + ": erp_id is required (it marks the event as the ERP's and makes creating "
-                                            "it idempotent)");
+            throw invalid_input(op.what() +
+                                ": erp_id is required (it marks the event as the ERP's and makes creating "
+                                "it idempotent)");
         auto request = HttpRequest::post(users(mailbox) + "/events");
         request.json(graph::event_body(event, graph::transaction_id(mailbox, event.erp_id)));
         prefer(request, false);
@@ -220,8 +236,8 @@ public:
             // The transactionId was used before: that create happened. Its event, by its mark.
             const auto said = graph_error_of(response);
             if (auto existing = find_by_erp_id(mailbox, event.erp_id, gate)) {
-                host_.debug(op.what() + ": erp_id " + event.erp_id + " was created before (" + said.code +
-                            "), event " + existing->id);
+                host_.debug(op.what() + ": erp_id " + event.erp_id + " was created before (" + said.code + "), event " +
+                            existing->id);
                 return *existing;
             }
             Json detail = error_detail(op, response, said);
@@ -284,13 +300,14 @@ public:
         if (!response.ok()) fail(op, response);
     }
 
-    SyncPage sync(const std::string &mailbox, const std::string &state, const Window &window, const Gate &gate) override {
+    SyncPage sync(const std::string &mailbox, const std::string &state, const Window &window,
+                  const Gate &gate) override {
         const Op op{"sync", mailbox, ""};
         SyncPage page;
         bool initial = state.empty();
         if (!initial && !ours(state)) {
-            host_.warn(op.what() + ": the kept state is not a link of " + origin_ + " (" + support::without_query(state) +
-                       "): starting over with a full sync");
+            host_.warn(op.what() + ": the kept state is not a link of " + origin_ + " (" +
+                       support::without_query(state) + "): starting over with a full sync");
             initial = true;
             page.full_resync = true;
         }
@@ -301,8 +318,9 @@ public:
             response = send(op, get(url, true), gate);
             if (response.ok()) break;
             if (!initial && expired(response)) {
-                host_.info(op.what() + ": Graph no longer knows the delta link (HTTP " + std::to_string(response.status) +
-                           " " + graph_error_of(response).code + "): starting over with a full sync");
+                host_.info(op.what() + ": Graph no longer knows the delta link (HTTP " +
+                           std::to_string(response.status) + " " + graph_error_of(response).code +
+                           "): starting over with a full sync");
                 initial = true;
                 page.full_resync = true;
                 check_window(op, window);
@@ -323,7 +341,8 @@ public:
             change.event = parse(op, entry);
             const auto created = epoch_seconds(support::string_at(entry, "createdDateTime").value_or(""));
             const auto modified = epoch_seconds(support::string_at(entry, "lastModifiedDateTime").value_or(""));
-            change.kind = created && modified && *modified - *created < 2.0 ? Change::Kind::created : Change::Kind::updated;
+            change.kind =
+                created && modified && *modified - *created < 2.0 ? Change::Kind::created : Change::Kind::updated;
             page.changes.push_back(std::move(change));
         }
         if (const auto next = support::string_at(body, "@odata.nextLink")) {
@@ -334,7 +353,8 @@ public:
             same_origin(op, *delta);
             page.next_state = *delta;
         } else {
-            throw transient(op.what() + ": Graph answered a delta page with neither @odata.nextLink nor @odata.deltaLink");
+            throw transient(op.what() +
+                            ": Graph answered a delta page with neither @odata.nextLink nor @odata.deltaLink");
         }
         return page;
     }
@@ -351,9 +371,9 @@ public:
         const auto value = support::array_at(body, "value");
         const auto count = value ? value->size() : 0;
         const bool more = support::string_at(body, "@odata.nextLink").has_value();
-        return "the calendar of " + mailbox + " was read through Microsoft Graph as the application: " +
-               (more ? "more than " : "") + std::to_string(count) + " event" + (count == 1 && !more ? "" : "s") +
-               " in the next 24 hours";
+        return "the calendar of " + mailbox +
+               " was read through Microsoft Graph as the application: " + (more ? "more than " : "") +
+               std::to_string(count) + " event" + (count == 1 && !more ? "" : "s") + " in the next 24 hours";
     }
 
     std::string check_token() override {
@@ -374,14 +394,18 @@ private:
         return users(mailbox) + "/events/" + url_encode(id);
     }
     std::string view_url(const std::string &mailbox, const std::string &view, const Window &w) const {
-        return users(mailbox) + "/" + view + "?startDateTime=" + url_encode(w.from) + "&endDateTime=" + url_encode(w.to);
+        return users(mailbox) + "/" + view + "?startDateTime=" + url_encode(w.from) +
+               "&endDateTime=" + url_encode(w.to);
     }
     static std::string expand() {
-        return "$expand=" + url_encode("singleValueExtendedProperties($filter=id eq '" + graph_erp_property_id() + "')");
+        return "$expand=" +
+               url_encode("singleValueExtendedProperties($filter=id eq '" + graph_erp_property_id() + "')");
     }
 
     static void prefer(HttpRequest &request, bool paged, int page_size = kPageSize) {
-        std::string value = "outlook.timezone=\"UTC\", outlook.body-content-type=\"text\"";
+        // Times in UTC, bodies as text, and ids that stay the same when an event moves
+        // between folders (ImmutableId), for reads and writes alike.
+        std::string value = "outlook.timezone=\"UTC\", outlook.body-content-type=\"text\", IdType=\"ImmutableId\"";
         if (paged) value += ", odata.maxpagesize=" + std::to_string(page_size);
         request.header("Prefer", value);
         request.header("Accept", "application/json");
@@ -394,12 +418,14 @@ private:
 
     static void check_window(const Op &op, const Window &w) {
         if (w.from.empty() || w.to.empty()) throw invalid_input(op.what() + ": the window needs from and to");
-        if (w.to < w.from) throw invalid_input(op.what() + ": the window ends (" + w.to + ") before it starts (" + w.from + ")");
+        if (w.to < w.from)
+            throw invalid_input(op.what() + ": the window ends (" + w.to + ") before it starts (" + w.from + ")");
     }
 
     bool ours(const std::string &link) const {
         try {
-            return support::parse_origin(link).key() == origin_ && link.find("/calendarView/delta") != std::string::npos;
+            return support::parse_origin(link).key() == origin_ &&
+                   link.find("/calendarView/delta") != std::string::npos;
         } catch (const std::invalid_argument &) {
             return false;
         }
@@ -425,7 +451,8 @@ private:
     std::vector<Json> pages(const Op &op, std::string url, const Gate &gate) {
         std::vector<Json> entries;
         for (int n = 0;; ++n) {
-            if (n >= kMaxPages) throw transient(op.what() + ": Graph gave more than " + std::to_string(kMaxPages) + " pages");
+            if (n >= kMaxPages)
+                throw transient(op.what() + ": Graph gave more than " + std::to_string(kMaxPages) + " pages");
             const auto response = send(op, get(url, true), gate);
             if (!response.ok()) fail(op, response);
             const auto body = body_of(op, response);
@@ -487,6 +514,7 @@ private:
     // The token endpoint's refusals, with the setting to fix.
     Error token_error(const std::string &what, const Error &e) const {
         const std::string said = e.what();
+        const auto told = aadsts_description(said);
         Json detail = e.detail() ? support::deep_copy(e.detail()) : Json(new Poco::JSON::Object);
         detail->set("step", "oauth_token");
         const auto with = [&](const char *setting) {
@@ -494,28 +522,37 @@ private:
             return detail;
         };
         if (contains(said, "AADSTS90002"))
-            return invalid_config(what + ": the identity platform does not know the tenant '" + settings_.tenant_id +
-                                      "' (AADSTS90002): check tenant_id, the Directory (tenant) ID of the application's "
-                                      "Microsoft Entra tenant or one of its domains (contoso.onmicrosoft.com). It said: " +
-                                      said,
-                                  with("tenant_id"));
+            return invalid_config(
+                what + ": the identity platform does not know the tenant '" + settings_.tenant_id +
+                    "' (AADSTS90002): check tenant_id, the Directory (tenant) ID of the application's "
+                    "Microsoft Entra tenant or one of its domains (contoso.onmicrosoft.com). It said: " +
+                    told,
+                with("tenant_id"));
         if (contains(said, "AADSTS7000215"))
-            return unauthorized(what + ": the client secret was refused (AADSTS7000215, invalid client secret): check "
-                                       "client_secret, the secret's Value as shown once at its creation (not its Secret "
-                                       "ID). It said: " + said,
+            return unauthorized(what +
+                                    ": the client secret was refused (AADSTS7000215, invalid client secret): check "
+                                    "client_secret, the secret's Value as shown once at its creation (not its Secret "
+                                    "ID). It said: " +
+                                    told,
                                 with("client_secret"));
         if (contains(said, "AADSTS7000222"))
-            return unauthorized(what + ": the client secret has expired (AADSTS7000222): create a new one for the "
-                                       "application and set client_secret. It said: " + said,
+            return unauthorized(what +
+                                    ": the client secret has expired (AADSTS7000222): create a new one for the "
+                                    "application and set client_secret. It said: " +
+                                    told,
                                 with("client_secret"));
         if (contains(said, "AADSTS7000218"))
-            return unauthorized(what + ": no client secret reached the token endpoint (AADSTS7000218): set "
-                                       "client_secret. It said: " + said,
+            return unauthorized(what +
+                                    ": no client secret reached the token endpoint (AADSTS7000218): set "
+                                    "client_secret. It said: " +
+                                    told,
                                 with("client_secret"));
         if (contains(said, "AADSTS700016"))
             return unauthorized(what + ": the tenant '" + settings_.tenant_id + "' has no application '" +
-                                    settings_.client_id + "' (AADSTS700016): check client_id, the Application (client) "
-                                    "ID, and tenant_id. It said: " + said,
+                                    settings_.client_id +
+                                    "' (AADSTS700016): check client_id, the Application (client) "
+                                    "ID, and tenant_id. It said: " +
+                                    told,
                                 with("client_id"));
         return Error(e.status(), what + ": " + said, detail, e.retry_after());
     }
@@ -578,24 +615,27 @@ private:
         const auto error = graph_error_of(response);
         Json detail = error_detail(op, response, error);
         const auto status = response.status;
-        const std::string said =
-            error.code.empty() ? std::string() : " (" + error.code + (error.message.empty() ? "" : ": " + error.message) + ")";
+        const std::string said = error.code.empty()
+                                     ? std::string()
+                                     : " (" + error.code + (error.message.empty() ? "" : ": " + error.message) + ")";
         const std::string http = "HTTP " + std::to_string(status) + said;
         const auto code = lower(error.code);
         if (status == 400 || status == 422)
             throw invalid_input(op.what() + ": Graph refused the request: " + http, detail);
         if (status == 401)
-            throw unauthorized(op.what() + ": Graph refused the application's token, a new one too: " + http +
-                                   "; check that the application (client_id " + settings_.client_id +
-                                   ") has the Calendars.ReadWrite application permission with admin consent in tenant " +
-                                   settings_.tenant_id,
-                               detail);
+            throw unauthorized(
+                op.what() + ": Graph refused the application's token, a new one too: " + http +
+                    "; check that the application (client_id " + settings_.client_id +
+                    ") has the Calendars.ReadWrite application permission with admin consent in tenant " +
+                    settings_.tenant_id,
+                detail);
         if (status == 403)
-            throw forbidden(op.what() + ": access denied to the mailbox " + op.mailbox + ": " + http +
-                                "; the application may not open it: grant it Calendars.ReadWrite (application permission, "
-                                "admin consent), and make sure the Exchange application access policy or the RBAC for "
-                                "Applications management scope that restricts it includes this mailbox",
-                            detail);
+            throw forbidden(
+                op.what() + ": access denied to the mailbox " + op.mailbox + ": " + http +
+                    "; the application may not open it: grant it Calendars.ReadWrite (application permission, "
+                    "admin consent), and make sure the Exchange application access policy or the RBAC for "
+                    "Applications management scope that restricts it includes this mailbox",
+                detail);
         if (status == 404) {
             const bool mailbox = code == "errornonexistentmailbox" || code == "request_resourcenotfound" ||
                                  code == "mailboxnotenabledforrestapi" || code == "resourcenotfound" ||

@@ -25,7 +25,8 @@ Json object() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
 bool is_utc_zone(const std::string &zone) {
     return zone.empty() || Poco::icompare(zone, "UTC") == 0 || Poco::icompare(zone, "Etc/UTC") == 0 ||
-           Poco::icompare(zone, "Coordinated Universal Time") == 0 || Poco::icompare(zone, "tzone://Microsoft/Utc") == 0;
+           Poco::icompare(zone, "Coordinated Universal Time") == 0 ||
+           Poco::icompare(zone, "tzone://Microsoft/Utc") == 0;
 }
 
 // "2026-03-30T09:00" -> "2026-03-30T09:00:00"; a fraction is kept.
@@ -67,7 +68,8 @@ std::string utc_time(const std::string &date_time, const std::string &zone) {
     if (!rest.empty())
         throw internal("Graph answered a time with an offset ('" + date_time + "') where UTC was asked for");
     if (!is_utc_zone(zone))
-        throw internal("Graph answered a time in '" + zone + "' although the request asked for UTC (Prefer: "
+        throw internal("Graph answered a time in '" + zone +
+                       "' although the request asked for UTC (Prefer: "
                        "outlook.timezone)");
     return date_time.substr(0, 19) + "Z";
 }
@@ -101,9 +103,11 @@ Event event_from_json(const Json &o) {
     e.show_as = text_at(o, "showAs");
     if (const auto list = array_at(o, "categories"))
         for (std::size_t i = 0; i < list->size(); ++i)
-            if (list->get(static_cast<unsigned>(i)).isString()) e.categories.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
+            if (list->get(static_cast<unsigned>(i)).isString())
+                e.categories.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
     if (bool_at(o, "isReminderOn").value_or(false))
-        if (const auto minutes = integer_at(o, "reminderMinutesBeforeStart")) e.reminder_minutes = static_cast<int>(*minutes);
+        if (const auto minutes = integer_at(o, "reminderMinutesBeforeStart"))
+            e.reminder_minutes = static_cast<int>(*minutes);
     if (const auto list = array_at(o, "attendees")) {
         for (std::size_t i = 0; i < list->size(); ++i) {
             const auto a = object_in(list, i);

@@ -26,6 +26,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace relais;
@@ -112,7 +113,8 @@ struct Fixture {
     std::shared_ptr<TokenSource> tokens;
     std::shared_ptr<CalendarBackend> backend;
 
-    explicit Fixture(emu::ExchangeEmulatorOptions options = {}, const std::map<std::string, std::string> &overrides = {}) {
+    explicit Fixture(emu::ExchangeEmulatorOptions options = {},
+                     const std::map<std::string, std::string> &overrides = {}) {
         options.server.tls = ca.server_files();
         options.server.clock = clock;
         server = std::make_unique<emu::ExchangeEmulator>(options);
@@ -129,7 +131,8 @@ struct Fixture {
         json->set("ca_file", ca.ca_file().string());
         for (const auto &[key, value] : overrides) json->set(key, value);
         settings = read_settings(json);
-        http = std::make_shared<support::HttpClient>(support::client_options(settings.connection, "Relais-exchange-test"));
+        http =
+            std::make_shared<support::HttpClient>(support::client_options(settings.connection, "Relais-exchange-test"));
         tokens = std::make_shared<TokenSource>(settings, http);
         backend = make_graph_backend(settings, http, tokens, fake.host());
     }
@@ -246,7 +249,8 @@ TEST_CASE("graph backend: the ERP's event created, read back in UTC with its zon
     CHECK(all_day.start_date == "2026-01-15");
     CHECK(all_day.end_date == "2026-01-16");
     CHECK(all_day.time_zone == "Romance Standard Time");
-    const auto utc = f.backend->create_event(kAlice, appointment("ERP-3", "2026-01-16T12:00:00Z", "2026-01-16T13:00:00Z"), {});
+    const auto utc =
+        f.backend->create_event(kAlice, appointment("ERP-3", "2026-01-16T12:00:00Z", "2026-01-16T13:00:00Z"), {});
     CHECK(utc.start == "2026-01-16T12:00:00Z");
     CHECK(utc.time_zone == "UTC");
 
@@ -340,6 +344,33 @@ TEST_CASE("graph backend: a weekly 09:00 Paris series stays at 09:00 across the 
     CHECK(round.changes[2].event.start == "2026-03-30T07:00:00Z");
     // The master itself, read by id.
     CHECK(f.backend->get_event(kAlice, master.id, {}).type == "seriesMaster");
+
+    // And back in autumn, the series' wall clock kept.
+    // Europe changes on 25 October, the United States on 1 November.
+    for (const auto &[zone, first, second, third] :
+         {std::tuple{"W. Europe Standard Time", "2026-10-19T07:00:00Z", "2026-10-26T08:00:00Z", "2026-11-02T08:00:00Z"},
+          std::tuple{"Eastern Standard Time", "2026-10-19T13:00:00Z", "2026-10-26T13:00:00Z",
+                     "2026-11-02T14:00:00Z"}}) {
+        emu::Event autumn;
+        autumn.subject = std::string("Autumn in ") + zone;
+        const bool europe = std::string(zone).rfind("W. Europe", 0) == 0;
+        autumn.start = std::chrono::sys_days(std::chrono::year(2026) / 10 / 19) + (europe ? 7h : 13h);
+        autumn.end = autumn.start + 1h;
+        autumn.start_time_zone = autumn.end_time_zone = zone;
+        emu::Recurrence weeks = r;
+        weeks.start_date = std::chrono::sys_days(std::chrono::year(2026) / 10 / 19);
+        weeks.end_date = std::chrono::sys_days(std::chrono::year(2026) / 11 / 2);
+        autumn.recurrence = weeks;
+        const auto series = f.server->add_event(kAlice, autumn);
+        std::vector<Event> occurrences;
+        for (auto &e : f.backend->list_events(kAlice, {"2026-10-01T00:00:00Z", "2026-12-01T00:00:00Z"}, {}))
+            if (e.series_id == series.id) occurrences.push_back(e);
+        REQUIRE(occurrences.size() == 3);
+        CHECK(occurrences[0].start == first);
+        CHECK(occurrences[1].start == second);
+        CHECK(occurrences[2].start == third);
+        CHECK(occurrences.back().time_zone == zone);
+    }
 }
 
 TEST_CASE("graph backend: every page of a calendarView, in order", "[exchange][graph]") {
@@ -360,7 +391,8 @@ TEST_CASE("graph backend: delta rounds over creations, changes and deletions; ou
     options.graph.max_page_size = 3;
     Fixture f(options);
     std::vector<std::string> ids;
-    for (int i = 0; i < 4; ++i) ids.push_back(f.add("In " + std::to_string(i), monday() + std::chrono::hours(24 * i)).id);
+    for (int i = 0; i < 4; ++i)
+        ids.push_back(f.add("In " + std::to_string(i), monday() + std::chrono::hours(24 * i)).id);
     const auto outside = f.add("Next month", monday() + std::chrono::hours(24 * 40)).id;
 
     const auto first = sync_all(*f.backend, "");
@@ -375,7 +407,8 @@ TEST_CASE("graph backend: delta rounds over creations, changes and deletions; ou
     CHECK(quiet.changes.empty());
 
     f.clock->advance(1h);
-    const auto made = f.backend->create_event(kAlice, appointment("ERP-5", "2026-01-20T09:00:00", "2026-01-20T10:00:00"), {});
+    const auto made =
+        f.backend->create_event(kAlice, appointment("ERP-5", "2026-01-20T09:00:00", "2026-01-20T10:00:00"), {});
     f.clock->advance(1h);
     f.server->touch_event(kAlice, ids[0], "In 0, changed");
     f.server->remove_event(kAlice, ids[1]);
@@ -419,7 +452,8 @@ TEST_CASE("graph backend: an expired or foreign delta link starts over with a fu
     CHECK_FALSE(injected.more);
 
     const auto foreign = f.backend->sync(
-        kAlice, "https://graph.example.net/v1.0/users/alice@contoso.com/calendarView/delta?$deltatoken=abc", kWeeks, {});
+        kAlice, "https://graph.example.net/v1.0/users/alice@contoso.com/calendarView/delta?$deltatoken=abc", kWeeks,
+        {});
     CHECK(foreign.full_resync);
     CHECK(foreign.changes.size() == 3);
     CHECK(foreign.next_state.rfind(f.server->graph_url(), 0) == 0);
@@ -479,7 +513,8 @@ TEST_CASE("graph backend: throttling with and without Retry-After, and the other
         CHECK(wait == 3000ms);
         CHECK(message.find("list_events for alice@contoso.com") != std::string::npos);
         f.server->fail_next(emu::Failure::unavailable, 1);
-        CHECK(status_of([&] { f.backend->get_event(kAlice, "x", {}); }, nullptr, nullptr, &wait) == RELAIS_RATE_LIMITED);
+        CHECK(status_of([&] { f.backend->get_event(kAlice, "x", {}); }, nullptr, nullptr, &wait) ==
+              RELAIS_RATE_LIMITED);
         CHECK(wait == 3000ms);
         REQUIRE(f.fake.reports.size() == 2);
         CHECK(f.fake.reports[0].scope == "requests");
@@ -502,8 +537,9 @@ TEST_CASE("graph backend: throttling with and without Retry-After, and the other
         CHECK(status_of([&] { f.backend->list_events(kAlice, kWeeks, {}); }) == RELAIS_TRANSIENT);
         // A 500 to a create may have created it.
         f.server->fail_next(emu::Failure::server_error, 1, kPost);
-        CHECK_THROWS_AS(f.backend->create_event(kAlice, appointment("ERP-1", "2026-01-14T09:00:00", "2026-01-14T10:00:00"), {}),
-                        Uncertain);
+        CHECK_THROWS_AS(
+            f.backend->create_event(kAlice, appointment("ERP-1", "2026-01-14T09:00:00", "2026-01-14T10:00:00"), {}),
+            Uncertain);
         // What Graph refuses in the request.
         std::string message;
         EventIn bad = appointment("ERP-2", "2026-01-14T09:00:00", "2026-01-14T10:00:00", "Mars/Olympus_Mons");
@@ -518,7 +554,8 @@ TEST_CASE("graph backend: the token endpoint's refusals name the setting; an exp
         Fixture f({}, {{"tenant_id", "no-such-tenant.example"}});
         std::string message;
         Json detail;
-        CHECK(status_of([&] { f.backend->list_events(kAlice, kWeeks, {}); }, &message, &detail) == RELAIS_INVALID_CONFIG);
+        CHECK(status_of([&] { f.backend->list_events(kAlice, kWeeks, {}); }, &message, &detail) ==
+              RELAIS_INVALID_CONFIG);
         CHECK(message.find("tenant_id") != std::string::npos);
         CHECK(message.find("no-such-tenant.example") != std::string::npos);
         CHECK(message.find("AADSTS90002") != std::string::npos);
@@ -534,6 +571,17 @@ TEST_CASE("graph backend: the token endpoint's refusals name the setting; an exp
         CHECK(message.find("client_secret") != std::string::npos);
         CHECK(message.find("AADSTS7000215") != std::string::npos);
         CHECK(message.find("not-the-secret-42") == std::string::npos);
+    }
+    SECTION("a token refused again after its renewal") {
+        emu::ExchangeEmulatorOptions options;
+        options.token_lifetime = 0s;  // every token the emulator gives has already expired
+        Fixture f(options);
+        std::string message;
+        CHECK(status_of([&] { f.backend->get_event(kAlice, "AAMk-1", {}); }, &message) == RELAIS_UNAUTHORIZED);
+        CHECK(message.find("InvalidAuthenticationToken") != std::string::npos);
+        CHECK(message.find("Calendars.ReadWrite") != std::string::npos);
+        CHECK(f.server->tokens_issued() == 2);
+        CHECK(f.backend->requests_sent() == 2);
     }
     SECTION("an expired token, renewed once") {
         Fixture f;
@@ -579,9 +627,8 @@ TEST_CASE("graph backend: the per-mailbox slots are held during each request and
     f.server->fail_next(emu::Failure::non_existent_mailbox, 1);
     std::vector<std::future<relais_status>> calls;
     for (int i = 0; i < 12; ++i)
-        calls.push_back(std::async(std::launch::async, [&] {
-            return status_of([&] { f.backend->list_events(kAlice, kWeeks, gate); });
-        }));
+        calls.push_back(std::async(std::launch::async,
+                                   [&] { return status_of([&] { f.backend->list_events(kAlice, kWeeks, gate); }); }));
     int ok = 0;
     for (auto &c : calls) ok += c.get() == RELAIS_OK;
     CHECK(ok == 8);
