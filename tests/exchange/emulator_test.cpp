@@ -1131,3 +1131,23 @@ TEST_CASE("exchange emulator: a call held in flight until released", "[exchange]
     CHECK(created.get() == 201);
     CHECK(f.emu->events(kAlice).size() == 1);
 }
+
+TEST_CASE("exchange emulator: delta takes no $expand; a $filter literal doubles its quotes",
+          "[exchange][emulator][graph]") {
+    Fixture f;
+    const auto refused = f.graph("GET", "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-01-12T00:00:00Z"
+                                        "&endDateTime=2026-01-26T00:00:00Z&$expand=singleValueExtendedProperties");
+    CHECK(refused.status == 400);
+    const auto created = f.graph("POST", "/users/alice@contoso.com/events",
+                                 graph_event("Quoted", "2026-01-14T09:00:00", "2026-01-14T10:00:00", "UTC",
+                                             R"(,"singleValueExtendedProperties":[{"id":")" +
+                                                 std::string(kErpProperty) + R"(","value":"O'Brien-1"}])"));
+    REQUIRE(created.status == 201);
+    std::string encoded;
+    Poco::URI::encode("singleValueExtendedProperties/Any(ep: ep/id eq '" + std::string(kErpProperty) +
+                          "' and ep/value eq 'O''Brien-1')",
+                      "!#$&'()*+,/:;=?@[] ", encoded);
+    const auto found = f.graph("GET", "/users/alice@contoso.com/events?$filter=" + encoded);
+    REQUIRE(found.status == 200);
+    CHECK(found.json()->getArray("value")->size() == 1);
+}

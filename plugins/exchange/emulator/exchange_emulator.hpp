@@ -52,7 +52,9 @@
 //          the same one gives the first event back (GraphOptions::duplicate_transaction)
 //   GET | PATCH | DELETE /users/{mailbox}/events/{id}   If-Match W/"<changeKey>" checked (412)
 //   POST   /users/{mailbox}/events/{id}/cancel          202; the organizer's event is removed
-//   $expand=singleValueExtendedProperties($filter=id eq '...') on reads.
+//   $expand=singleValueExtendedProperties($filter=id eq '...') on reads, not on delta (which refuses
+//   $expand, $select, $filter, $orderby and $search, as the reference says); quotes doubled in
+//   a $filter's literal.
 //   Errors {"error":{"code","message"}}; 429 + Retry-After when over 4 requests in flight per
 //   mailbox or 10,000 per 10 minutes per mailbox.
 //

@@ -229,7 +229,7 @@ Response ExchangeEmulator::State::list_events(const Request &r, MailboxCalendar 
     for (const auto *e : calendar.all()) events.push_back(e->event);
     if (const auto filter = r.query_param("$filter")) {
         static const std::regex any(
-            R"(^singleValueExtendedProperties/Any\((\w+):\s*\1/id eq '([^']*)' and \1/value eq '([^']*)'\)$)");
+            R"(^singleValueExtendedProperties/Any\((\w+):\s*\1/id eq '([^']*)' and \1/value eq '((?:[^']|'')*)'\)$)");
         std::smatch m;
         if (!std::regex_match(*filter, m, any))
             throw Refusal{400, "BadRequest",
@@ -237,7 +237,8 @@ Response ExchangeEmulator::State::list_events(const Request &r, MailboxCalendar 
                           "and ep/value eq '...'), not '" +
                               *filter + "'."};
         const auto id = graph::normalise_property_id(m[2].str());
-        const auto value = m[3].str();
+        // An OData string literal doubles its quotes.
+        const auto value = Poco::replace(m[3].str(), std::string("''"), std::string("'"));
         std::erase_if(events, [&](const Event &e) {
             const auto it = e.extended.find(id);
             return it == e.extended.end() || it->second != value;
@@ -254,6 +255,11 @@ Response ExchangeEmulator::State::list_events(const Request &r, MailboxCalendar 
 }
 
 Response ExchangeEmulator::State::delta(const Request &r, MailboxCalendar &calendar) {
+    // Delta takes no query options besides the window and its tokens (reference B.7).
+    for (const char *option : {"$expand", "$select", "$filter", "$orderby", "$search"})
+        if (r.query_param(option))
+            throw Refusal{400, "BadRequest",
+                          std::string("The query option '") + option + "' is not supported with delta on events."};
     SyncToken token;
     const auto skip = r.query_param("$skiptoken");
     const auto delta = r.query_param("$deltatoken");
