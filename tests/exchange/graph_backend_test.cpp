@@ -269,8 +269,12 @@ TEST_CASE("graph backend: the ERP's event created, read back in UTC with its zon
     REQUIRE(found);
     CHECK(found->id == created.id);
     CHECK_FALSE(f.backend->find_by_erp_id(kAlice, "ERP-404", {}));
+    // An erp_id with a quote, in the $filter's literal.
+    const auto quoted = f.backend->create_event(
+        kAlice, appointment("O'Brien-1", "2026-02-02T09:00:00", "2026-02-02T10:00:00"), {});
+    CHECK(f.backend->find_by_erp_id(kAlice, "O'Brien-1", {})->id == quoted.id);
     CHECK_FALSE(f.backend->find_by_erp_id("bob@contoso.com", "ERP-1", {}));
-    CHECK(f.backend->requests_sent() == 8);
+    CHECK(f.backend->requests_sent() == 10);
 }
 
 TEST_CASE("graph backend: the same erp_id created twice is one event, whatever Graph answers the second time",
@@ -344,6 +348,14 @@ TEST_CASE("graph backend: a weekly 09:00 Paris series stays at 09:00 across the 
     CHECK(round.changes[2].event.start == "2026-03-30T07:00:00Z");
     // The master itself, read by id.
     CHECK(f.backend->get_event(kAlice, master.id, {}).type == "seriesMaster");
+    // The series deleted: each occurrence, deleted.
+    f.backend->delete_event(kAlice, master.id, {});
+    const auto gone = sync_all(*f.backend, round.state, spring);
+    REQUIRE(gone.changes.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(gone.changes[i].kind == Change::Kind::deleted);
+        CHECK(gone.changes[i].event.id == listed[i].id);
+    }
 
     // And back in autumn, the series' wall clock kept.
     // Europe changes on 25 October, the United States on 1 November.
