@@ -17,9 +17,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/Timespan.h>
+#include <Poco/Timestamp.h>
 
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -270,8 +275,8 @@ TEST_CASE("graph backend: the ERP's event created, read back in UTC with its zon
     CHECK(found->id == created.id);
     CHECK_FALSE(f.backend->find_by_erp_id(kAlice, "ERP-404", {}));
     // An erp_id with a quote, in the $filter's literal.
-    const auto quoted = f.backend->create_event(
-        kAlice, appointment("O'Brien-1", "2026-02-02T09:00:00", "2026-02-02T10:00:00"), {});
+    const auto quoted =
+        f.backend->create_event(kAlice, appointment("O'Brien-1", "2026-02-02T09:00:00", "2026-02-02T10:00:00"), {});
     CHECK(f.backend->find_by_erp_id(kAlice, "O'Brien-1", {})->id == quoted.id);
     CHECK_FALSE(f.backend->find_by_erp_id("bob@contoso.com", "ERP-1", {}));
     CHECK(f.backend->requests_sent() == 10);
@@ -650,4 +655,77 @@ TEST_CASE("graph backend: the per-mailbox slots are held during each request and
     CHECK(f.fake.releases == 12);
     CHECK(f.fake.request_units == 12);
     CHECK(f.fake.in_use[kAlice] == 0);
+}
+
+TEST_CASE("graph backend: what a less tidy Graph could answer", "[exchange][graph]") {
+    Fixture f;  // its token endpoint; Graph's answers scripted below
+    std::mutex mutex;
+    std::deque<emulator::Response> script;
+    emulator::ServerOptions options;
+    options.tls = f.ca.server_files();
+    emulator::EmulatorServer stranger(options);
+    for (const char *path : {"/v1.0/users/{mailbox}/calendarView", "/v1.0/users/{mailbox}/calendarView/delta"})
+        stranger.route("GET", path, [&](const emulator::Request &) {
+            std::lock_guard lock(mutex);
+            if (script.empty()) return emulator::Response::text(599, "no answer scripted");  // fails the check
+            auto next = script.front();
+            script.pop_front();
+            return next;
+        });
+    stranger.start();
+    auto settings = f.settings;
+    settings.graph_url = stranger.base_url() + "/v1.0";
+    const auto backend = make_graph_backend(settings, f.http, f.tokens, f.fake.host());
+    const auto answer = [&](emulator::Response r) {
+        std::lock_guard lock(mutex);
+        script.push_back(std::move(r));
+    };
+    const auto page = [](const std::string &extra) {
+        return emulator::Response::json(200, R"({"value":[{"id":"AAMk-1","subject":"One","isAllDay":false,)"
+                                             R"("start":{"dateTime":"2026-01-12T09:00:00.0000000","timeZone":"UTC"},)"
+                                             R"("end":{"dateTime":"2026-01-12T10:00:00.0000000","timeZone":"UTC"}}])" +
+                                                 extra + "}");
+    };
+    std::string message;
+    std::chrono::milliseconds wait{0};
+
+    // A next link to another host is not followed: the token is for Graph only.
+    answer(page(R"(,"@odata.nextLink":"https://graph.example.net/v1.0/users/alice/calendarView?$skip=1")"));
+    CHECK(status_of([&] { backend->list_events(kAlice, kWeeks, {}); }, &message) == RELAIS_PERMANENT);
+    CHECK(message.find("not followed") != std::string::npos);
+    CHECK(stranger.count("GET", "/v1.0/users/alice@contoso.com/calendarView") == 1);
+
+    // Retry-After as an HTTP date, and a 503 without one.
+    auto throttled = emulator::Response::json(429, R"({"error":{"code":"TooManyRequests","message":"Slow down"}})");
+    throttled.header("Retry-After", Poco::DateTimeFormatter::format(Poco::Timestamp() + Poco::Timespan(30, 0),
+                                                                    Poco::DateTimeFormat::HTTP_FORMAT));
+    answer(throttled);
+    CHECK(status_of([&] { backend->list_events(kAlice, kWeeks, {}); }, &message, nullptr, &wait) ==
+          RELAIS_RATE_LIMITED);
+    CHECK(wait > 25s);
+    CHECK(wait <= 31s);
+    REQUIRE(f.fake.reports.size() == 1);
+    CHECK(f.fake.reports[0].retry_after_ms == static_cast<uint64_t>(wait.count()));
+    answer(emulator::Response::json(503, R"({"error":{"code":"ServiceUnavailable","message":"Later"}})"));
+    CHECK(status_of([&] { backend->list_events(kAlice, kWeeks, {}); }, nullptr, nullptr, &wait) == RELAIS_RATE_LIMITED);
+    CHECK(wait == 2000ms);
+
+    // A refusal of the request: Graph's code and message.
+    answer(emulator::Response::json(400, R"({"error":{"code":"ErrorInvalidParameter","message":"Bad window"}})"));
+    CHECK(status_of([&] { backend->list_events(kAlice, kWeeks, {}); }, &message) == RELAIS_INVALID_INPUT);
+    CHECK(message.find("ErrorInvalidParameter: Bad window") != std::string::npos);
+
+    // Times in a zone that was not asked for; a body that is not JSON; a delta page without links.
+    answer(emulator::Response::json(
+        200,
+        R"({"value":[{"id":"AAMk-2","start":{"dateTime":"2026-01-12T09:00:00","timeZone":"Pacific Standard Time"},)"
+        R"("end":{"dateTime":"2026-01-12T10:00:00","timeZone":"Pacific Standard Time"}}]})"));
+    CHECK(status_of([&] { backend->list_events(kAlice, kWeeks, {}); }, &message) == RELAIS_INTERNAL);
+    CHECK(message.find("Pacific Standard Time") != std::string::npos);
+    answer(emulator::Response::text(200, "<html>proxy login</html>"));
+    CHECK(status_of([&] { backend->list_events(kAlice, kWeeks, {}); }) == RELAIS_TRANSIENT);
+    answer(page(""));
+    CHECK(status_of([&] { backend->sync(kAlice, "", kWeeks, {}); }, &message) == RELAIS_TRANSIENT);
+    CHECK(message.find("deltaLink") != std::string::npos);
+    stranger.stop();
 }
