@@ -264,10 +264,11 @@ public:
         prefer(request, false);
         const auto response = send(op, request, gate);
         if (response.ok()) {
-            auto updated = parse(op, body_of(op, response));
+            // A PATCH answer does not show the mark: the one sent, or the one it keeps, read.
             if (event.erp_id.empty()) return get_event(mailbox, id, gate);
+            auto updated = parse(op, body_of(op, response));
             updated.erp_id = event.erp_id;
-            return updated;  // the mark it keeps, which a PATCH answer does not show
+            return updated;
         }
         if (response.status == 412) {
             std::string current;

@@ -657,6 +657,32 @@ TEST_CASE("graph backend: the per-mailbox slots are held during each request and
     CHECK(f.fake.in_use[kAlice] == 0);
 }
 
+TEST_CASE("graph backend: without the host's slots, Graph refuses a fifth request in flight",
+          "[exchange][graph][quota]") {
+    emu::ExchangeEmulatorOptions options;
+    options.latency = 2000ms;
+    options.server.threads = 16;
+    Fixture f(options);
+    f.backend->check_token();
+    std::vector<std::future<relais_status>> slow;
+    for (int i = 0; i < 4; ++i)
+        slow.push_back(std::async(std::launch::async,
+                                  [&] { return status_of([&] { f.backend->list_events(kAlice, kWeeks, {}); }); }));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (f.server->peak_graph_concurrency(kAlice) < 4 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(5ms);
+    REQUIRE(f.server->peak_graph_concurrency(kAlice) == 4);
+    std::string message;
+    std::chrono::milliseconds wait{0};
+    CHECK(status_of([&] { f.backend->list_events(kAlice, kWeeks, {}); }, &message, nullptr, &wait) ==
+          RELAIS_RATE_LIMITED);
+    CHECK(message.find("ApplicationThrottled") != std::string::npos);
+    CHECK(wait == 1000ms);
+    REQUIRE(f.fake.reports.size() == 1);
+    CHECK(f.fake.reports[0].key == kAlice);
+    for (auto &s : slow) CHECK(s.get() == RELAIS_OK);
+}
+
 TEST_CASE("graph backend: what a less tidy Graph could answer", "[exchange][graph]") {
     Fixture f;  // its token endpoint; Graph's answers scripted below
     std::mutex mutex;
