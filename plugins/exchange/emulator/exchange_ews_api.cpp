@@ -188,6 +188,27 @@ Response ExchangeEmulator::State::ews_operation(const Request &request, const Ca
             target = *delegated;
         } else {
             target = caller.account->mailbox;
+            // An EWS item id names its mailbox: a delegate's GetItem, UpdateItem or DeleteItem
+            // reaches the item where it lives (then checked as any target below).
+            std::vector<std::string> item_ids;
+            if (const auto *ids = operation->child(ews::kMessages, "ItemIds"))
+                for (const auto *id : ids->children(ews::kTypes, "ItemId"))
+                    item_ids.push_back(id->attribute("Id").value_or(""));
+            if (const auto *changes = operation->child(ews::kMessages, "ItemChanges"))
+                for (const auto *change : changes->children(ews::kTypes, "ItemChange"))
+                    if (const auto *id = change->child(ews::kTypes, "ItemId"))
+                        item_ids.push_back(id->attribute("Id").value_or(""));
+            std::lock_guard lock(mutex);
+            const auto *own = calendar_locked(target);
+            for (const auto &id : item_ids) {
+                if (id.empty() || (own && own->find_any(id))) continue;
+                for (const auto &[key, calendar] : calendars)
+                    if (calendar.find_any(id)) {
+                        target = calendar.address();
+                        break;
+                    }
+                break;
+            }
         }
 
         hold_if_asked(name);
