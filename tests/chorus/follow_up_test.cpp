@@ -183,7 +183,7 @@ TEST_CASE("chorus follow-up: an invoice neither paid nor rejected stops being fo
     CHECK(events[0].subject == "FA-2026-0601");
 }
 
-TEST_CASE("chorus follow-up: a periodic task whose period is a setting; a host without events refuses it clearly",
+TEST_CASE("chorus follow-up: a periodic task whose period is a setting, a host without events refuses it clearly",
           "[chorus][follow]") {
     ChorusHarness h({.settings = R"({"status_follow_interval_minutes":15})"});
     const auto &tasks = h.instance().descriptor().periodic_tasks;

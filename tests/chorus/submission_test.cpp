@@ -100,7 +100,7 @@ TEST_CASE("chorus submit_invoice: one job deposits once, waits, and ends with th
     CHECK(by_file->getValue<std::string>("submission_key") == key);
 }
 
-TEST_CASE("chorus submit_invoice: only as a job; a call that cannot wait is refused before any deposit", "[chorus]") {
+TEST_CASE("chorus submit_invoice: only as a job, a call that cannot wait is refused before any deposit", "[chorus]") {
     ChorusHarness h({.settings = kFast});
     const auto r = h.call("submit_invoice", submit_input("FA-2026-0030", sample_ubl("FA-2026-0030")));
     CHECK(r.status == RELAIS_UNSUPPORTED);

@@ -261,7 +261,7 @@ TEST_CASE("deliveries: an event not delivered when the host stops is delivered a
     CHECK(receiver.received().size() == 3);
 }
 
-TEST_CASE("deliveries: an endpoint that is down holds no other back; each gets only the types it asked for",
+TEST_CASE("deliveries: an endpoint that is down holds no other back, each gets only the types it asked for",
           "[events][deliveries]") {
     Rig rig;
     test::EventReceiver up(kSecret, nullptr, rig.receiver_clock());  // plain HTTP

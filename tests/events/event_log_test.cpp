@@ -64,7 +64,7 @@ TEST_CASE("events: emitted events come back oldest first, each with its own id a
     CHECK_FALSE(log.find("evt_000000000000000000000000"));
 }
 
-TEST_CASE("events: a dedupe key seen before drops the event; keys are per connector", "[events]") {
+TEST_CASE("events: a dedupe key seen before drops the event, keys are per connector", "[events]") {
     Db db;
     ManualClock clock(T0);
     EventLog log(db.dir.path(), clock);

@@ -1132,7 +1132,7 @@ TEST_CASE("exchange emulator: a call held in flight until released", "[exchange]
     CHECK(f.emu->events(kAlice).size() == 1);
 }
 
-TEST_CASE("exchange emulator: delta takes no $expand; a $filter literal doubles its quotes",
+TEST_CASE("exchange emulator: delta takes no $expand, a $filter literal doubles its quotes",
           "[exchange][emulator][graph]") {
     Fixture f;
     const auto refused = f.graph("GET", "/users/alice@contoso.com/calendarView/delta?startDateTime=2026-01-12T00:00:00Z"

@@ -402,7 +402,7 @@ TEST_CASE("graph backend: every page of a calendarView, in order", "[exchange][g
     CHECK(f.backend->requests_sent() == 3);
 }
 
-TEST_CASE("graph backend: delta rounds over creations, changes and deletions; outside the window left out",
+TEST_CASE("graph backend: delta rounds over creations, changes and deletions, outside the window left out",
           "[exchange][graph][sync]") {
     emu::ExchangeEmulatorOptions options;
     options.graph.max_page_size = 3;
@@ -565,7 +565,7 @@ TEST_CASE("graph backend: throttling with and without Retry-After, and the other
     }
 }
 
-TEST_CASE("graph backend: the token endpoint's refusals name the setting; an expired token is renewed once",
+TEST_CASE("graph backend: the token endpoint's refusals name the setting, an expired token is renewed once",
           "[exchange][graph][oauth]") {
     SECTION("unknown tenant") {
         Fixture f({}, {{"tenant_id", "no-such-tenant.example"}});

@@ -945,7 +945,7 @@ TEST_CASE("jobs: 16 threads enqueueing at once each get their job, keys merged, 
     }
 }
 
-TEST_CASE("jobs: enqueues arriving during a commit share the next one; a bad input fails only its caller",
+TEST_CASE("jobs: enqueues arriving during a commit share the next one, a bad input fails only its caller",
           "[jobs][threads][group-commit]") {
     TempDir dir;
     SqliteJobStore store(dir.path(), SqliteJobStoreOptions{SqliteJobStoreOptions::Sync::accepted, 60'000});

@@ -83,7 +83,7 @@ TEST_CASE("waiting jobs: a step that continues later waits with its checkpoint, 
     CHECK(detail->attempts[1].outcome == std::optional<std::string>("ok"));
 }
 
-TEST_CASE("waiting jobs: every step has the whole retry budget; a failed step keeps the last checkpoint", "[jobs][store][waiting]") {
+TEST_CASE("waiting jobs: every step has the whole retry budget, a failed step keeps the last checkpoint", "[jobs][store][waiting]") {
     TempDir dir;
     SqliteJobStore store(dir.path());
     auto submitted = new_job();
@@ -130,7 +130,7 @@ TEST_CASE("waiting jobs: cancel works on a waiting job, and a step that continue
     CHECK(ended.checkpoint == std::optional<std::string>(R"({"n":2})"));  // what it did is kept
 }
 
-TEST_CASE("waiting jobs: wake runs a waiting job now, by idempotency key or id; a running one at its next wait", "[jobs][store][waiting]") {
+TEST_CASE("waiting jobs: wake runs a waiting job now, by idempotency key or id, a running one at its next wait", "[jobs][store][waiting]") {
     TempDir dir;
     SqliteJobStore store(dir.path());
     const auto id = store.enqueue(new_job("envelope-7"), T0).job.id;
@@ -159,7 +159,7 @@ TEST_CASE("waiting jobs: wake runs a waiting job now, by idempotency key or id; 
     CHECK(store.get(id)->job.run_at == T0 + 3'600'000);
 }
 
-TEST_CASE("waiting jobs: past its deadline a job is never claimed; the housekeeping call ends it dead", "[jobs][store][waiting][deadline]") {
+TEST_CASE("waiting jobs: past its deadline a job is never claimed, the housekeeping call ends it dead", "[jobs][store][waiting][deadline]") {
     TempDir dir;
     SqliteJobStore store(dir.path());
     auto submitted = new_job();

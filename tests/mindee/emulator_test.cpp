@@ -430,7 +430,7 @@ TEST_CASE("mindee emulator: v1 reads every field of the receipt convention", "[m
     CHECK(site.mindee->pages_billed() == 1);
 }
 
-TEST_CASE("mindee emulator: v1 without a marker is the empty prediction; a marker may ask to fail", "[mindee][emulator][v1]") {
+TEST_CASE("mindee emulator: v1 without a marker is the empty prediction, a marker may ask to fail", "[mindee][emulator][v1]") {
     Site site;
     auto r = site.predict(pdf(2), "blank.pdf");
     REQUIRE(r.status == 201);
@@ -737,7 +737,7 @@ TEST_CASE("mindee emulator: each injected failure has Mindee's status and body i
     CHECK(site.predict(jpeg(kRestaurant)).status == 201);
 }
 
-TEST_CASE("mindee emulator: injected failures in v2, by path and count; created_without_document waits for v1",
+TEST_CASE("mindee emulator: injected failures in v2, by path and count, created_without_document waits for v1",
           "[mindee][emulator][failures]") {
     Site site;
     const auto next = [&](F failure) {

@@ -151,7 +151,7 @@ TEST_CASE("mindee read_receipt: a bad file is refused here, with zero upstream r
     CHECK(h.emulator().predictions() == 1);
 }
 
-TEST_CASE("mindee read_receipt: the same file read again costs nothing until force; eight at once make one read",
+TEST_CASE("mindee read_receipt: the same file read again costs nothing until force, eight at once make one read",
           "[mindee][read][dedupe]") {
     MindeeHarness h(sync_options("v2"));
     const auto input = receipt_input(mindee_sample("receipt-restaurant.jpg"), "ticket.jpg");

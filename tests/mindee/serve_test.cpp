@@ -132,7 +132,7 @@ TEST_CASE("mindee serve: Mindee's signed webhook wakes the job, which ends with 
     }
 }
 
-TEST_CASE("mindee serve: a notice with a bad signature is refused; the synchronous call gives the expense",
+TEST_CASE("mindee serve: a notice with a bad signature is refused, the synchronous call gives the expense",
           "[mindee][service][webhook]") {
     Site site(100);
     const std::string body = R"({"job":{"id":"12345678-1234-1234-1234-123456789abc"}})";

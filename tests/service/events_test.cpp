@@ -163,7 +163,7 @@ TEST_CASE("service events: read after a cursor, filtered, paged, deduplicated, a
           std::string::npos);
 }
 
-TEST_CASE("service events: pushed signed to an endpoint, retried, kept as failed and sent again; the secret stays hidden",
+TEST_CASE("service events: pushed signed to an endpoint, retried, kept as failed and sent again, the secret stays hidden",
           "[service][events]") {
     test::EventReceiver receiver(kEventsSecret, nullptr, now_s);
     Host host(R"({"delivery": {"max_attempts": 2, "first_retry_seconds": 0.05, "max_retry_seconds": 0.1},

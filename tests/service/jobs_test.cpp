@@ -63,7 +63,7 @@ Poco::JSON::Object::Ptr wait_final(HttpClient &http, int64_t id, std::chrono::se
 
 }  // namespace
 
-TEST_CASE("jobs: a job is accepted with 202, runs, and keeps its result; its key makes it unique", "[jobs]") {
+TEST_CASE("jobs: a job is accepted with 202, runs, and keeps its result, its key makes it unique", "[jobs]") {
     JobsHost host;
     auto serve = host.serve();
     HttpClient http(serve->url());

@@ -59,7 +59,7 @@ std::string error_class(const test::HttpResult &r) { return r.json()->getObject(
 
 }  // namespace
 
-TEST_CASE("service: health needs no token; everything else needs the right one", "[service]") {
+TEST_CASE("service: health needs no token, everything else needs the right one", "[service]") {
     Host host;
     auto serve = host.serve();
     HttpClient http(serve->url());

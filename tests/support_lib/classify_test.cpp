@@ -164,7 +164,7 @@ TEST_CASE("support classify: whether the request was applied, as the Chorus depo
     CHECK(classify(TransportError(Kind::tls, "h", "alert after the request", true)).uncertain());
 }
 
-TEST_CASE("support classify: a redirect names where it led; another host is said to be one", "[support][classify]") {
+TEST_CASE("support classify: a redirect names where it led, another host is said to be one", "[support][classify]") {
     auto r = answer(302, "", {{"Location", "https://login.example.net/sso?ticket=1"}});
     r.url = "https://api.example.org/v1/report";
     auto c = classify(r, doing("report"));

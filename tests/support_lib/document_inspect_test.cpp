@@ -33,7 +33,7 @@ std::string box(const std::string &type, const std::string &payload) {
 
 }  // namespace
 
-TEST_CASE("document_inspect: TIFF pages follow the directory chain; a cut chain is a cut file", "[kit][document]") {
+TEST_CASE("document_inspect: TIFF pages follow the directory chain, a cut chain is a cut file", "[kit][document]") {
     CHECK(inspect_document(tiff(1)).pages == 1);
     const auto three = inspect_document(tiff(3));
     CHECK(three.media_type.kind == MediaKind::tiff);
@@ -57,7 +57,7 @@ TEST_CASE("document_inspect: WEBP and HEIC are whole when their headers say so",
     CHECK_THAT(inspect_document(heic.substr(0, heic.size() - 5)).truncated, Catch::Contains("mdat"));
 }
 
-TEST_CASE("document_inspect: PDF pages are /Type /Page objects, never /Pages; /Encrypt is seen", "[kit][document]") {
+TEST_CASE("document_inspect: PDF pages are /Type /Page objects, never /Pages, /Encrypt is seen", "[kit][document]") {
     const std::string pdf = "%PDF-1.4\n1 0 obj <</Type/Pages/Count 2>> endobj\n2 0 obj <</Type /Page>> endobj\n"
                             "3 0 obj <</Type\n/Page /Parent 1 0 R>> endobj\ntrailer <</Root 9 0 R>>\n%%EOF\n";
     const auto info = inspect_document(pdf);

@@ -87,7 +87,7 @@ TEST_CASE("support ntlm: the right password passes, and the POST body reaches th
     CHECK(http.connections_opened() == 1);  // one connection for the whole handshake
 }
 
-TEST_CASE("support ntlm: user@DOMAIN works as DOMAIN\\user does", "[support][ntlm]") {
+TEST_CASE("support ntlm: user@DOMAIN works as the down-level DOMAIN form does", "[support][ntlm]") {
     Exchange ews;
     HttpClient http(ews.client("alice@CONTOSO", "Corr3ct-Horse"));
     CHECK(http.send(HttpRequest::get(ews.url())).status == 200);

@@ -195,7 +195,7 @@ TEST_CASE("universign job: a transaction nobody signs expires after 14 days, the
     CHECK(run.steps.size() <= 20);
 }
 
-TEST_CASE("universign job: a signature that fails ends the job dead (XML-RPC failed; REST cannot tell it from a refusal)",
+TEST_CASE("universign job: a signature that fails ends the job dead (XML-RPC failed, REST cannot tell it from a refusal)",
           "[universign][job][final]") {
     const std::string api = GENERATE(as<std::string>{}, "xmlrpc", "rest");
     CAPTURE(api);

@@ -342,7 +342,7 @@ TEST_CASE("universign emulator: a refusal cancels, a failure fails, documents ar
     CHECK(f.emu->documents_fetched(refused) == 0);
 }
 
-TEST_CASE("universign emulator: a signer who never acts lets the transaction expire; a relaunch delays it",
+TEST_CASE("universign emulator: a signer who never acts lets the transaction expire, a relaunch delays it",
           "[universign]") {
     UniversignEmulatorOptions options;
     options.expire_after = 7 * 24h;
@@ -465,7 +465,7 @@ TEST_CASE("universign emulator: the XML-RPC push reaches the profile's URL, and 
     CHECK(f.emu->pushes_delivered() == 2);
 }
 
-TEST_CASE("universign emulator: REST upload, create, start, status, fetch; the webhook follows", "[universign]") {
+TEST_CASE("universign emulator: REST upload, create, start, status, fetch, the webhook follows", "[universign]") {
     Fixture f;
     Receiver receiver;
     f.emu->set_webhook_url(receiver.server.base_url() + "/universign/webhook?token=hook");
@@ -528,7 +528,7 @@ TEST_CASE("universign emulator: REST upload, create, start, status, fetch; the w
                                             "action.closed", "transaction.lifecycle.completed"});
 }
 
-TEST_CASE("universign emulator: REST is strict about its bodies; a refusal stalls", "[universign]") {
+TEST_CASE("universign emulator: REST is strict about its bodies, a refusal stalls", "[universign]") {
     Fixture f;
     CHECK(f.upload("notes.txt", "plain text").status == 400);
     const auto json_body = http(f.emu->rest_url(), f.ca.client_context(), "POST", "/v1/transactions",

@@ -90,7 +90,7 @@ TEST_CASE("universign push: Universign's push for a waiting job's transaction wa
     CHECK(h.emulator().documents_fetched(tx) == 1);
 }
 
-TEST_CASE("universign push: a wrong, missing or unconfigured token is refused; an unknown id is answered known false",
+TEST_CASE("universign push: a wrong, missing or unconfigured token is refused, an unknown id is answered known false",
           "[universign][push]") {
     const std::string api = GENERATE(as<std::string>{}, "xmlrpc", "rest");
     CAPTURE(api);
