@@ -269,3 +269,30 @@ TEST_CASE("ews backend: the three error shapes, a missing mailbox, EWS blocked",
     CHECK(status_of([&] { f.backend->check_mailbox(kAlice, {}); }, &message) == RELAIS_FORBIDDEN);
     CHECK(message.find("use backend graph") != std::string::npos);
 }
+
+TEST_CASE("ews backend: an expired token renewed once, a wrong password named", "[exchange][ews]") {
+    {
+        Fixture f(Auth::oauth);
+        const Window week{"2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z"};
+        CHECK(f.backend->list_events(kAlice, week, {}).empty());
+        f.server->expire_tokens();
+        CHECK(f.backend->list_events(kAlice, week, {}).empty());
+        CHECK(f.server->tokens_issued() == 2);
+    }
+    Fixture f(Auth::basic);
+    Json json = new Poco::JSON::Object;
+    json->set("enabled", true);
+    json->set("backend", "ews");
+    json->set("ews_url", f.server->ews_url());
+    json->set("ca_file", f.ca.ca_file().string());
+    json->set("auth", "basic");
+    json->set("username", "svc-relais");
+    json->set("password", "not-the-password");
+    const auto settings = read_settings(json);
+    auto http = std::make_shared<support::HttpClient>(support::client_options(settings.connection, "Relais-exchange-test"));
+    auto backend = make_ews_backend(settings, http, std::make_shared<TokenSource>(settings, http), Host(nullptr, nullptr));
+    std::string message;
+    CHECK(status_of([&] { backend->check_mailbox(kAlice, {}); }, &message) == RELAIS_UNAUTHORIZED);
+    CHECK(message.find("username and password") != std::string::npos);
+    CHECK(message.find("not-the-password") == std::string::npos);
+}
