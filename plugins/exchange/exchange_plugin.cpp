@@ -1,145 +1,210 @@
-// exchange: Microsoft Exchange calendars through Exchange Web Services (EWS), on premises or
-// in Exchange Online (Office 365), to keep the ERP's schedules and appointments in sync.
+// exchange: the ERP's planning kept in step with Outlook calendars (Akuiteo console guide,
+// section 2.3), through Microsoft Graph (Office 365) or Exchange Web Services (on premises:
+// Exchange 2016, 2019, Subscription Edition; Exchange Online only until EWS is switched off on
+// 1 April 2027, and only for tenants that opted in since 1 October 2026).
 //
-// Settings only for now: the actions come in later work, and without a connection test the
-// helper reports the "Test" button as unsupported rather than pretending.
+// Actions, the same on both backends:
+//   list_events, get_event, create_event (idempotent on erp_id), update_event (change key or
+//   ETag: a stale one is a conflict, never overwritten), delete_event     (exchange_events.hpp)
+//   sync_mailbox, and the periodic sync_all                                (exchange_sync.hpp)
+//   push_planning: the ERP's planning of a window as the desired state     (exchange_planning.hpp)
+// The "Test" button: the token, then the test mailbox opened and its calendar read.
 //
-// The settings are every field of the Akuiteo console guide, section 2.3. Left out: nothing
-// from the form; the PowerShell steps that remove delegations and grant the impersonation
-// role are done by the tenant's administrator, not by the connector.
+// Quotas, per mailbox: Graph's 10,000 requests in any 10 minutes and 4 at once (the
+// "requests" and "concurrent" scopes, keyed by mailbox); sync_all's mailboxes at most
+// max_threads at once ("mailbox_syncs").
+#include "exchange_auth.hpp"
+#include "exchange_backends.hpp"
+#include "exchange_events.hpp"
+#include "exchange_planning.hpp"
+#include "exchange_records.hpp"
+#include "exchange_settings.hpp"
+#include "exchange_sync.hpp"
+
 #include <relais/plugin.hpp>
+#include <relais/support/connection.hpp>
+#include <relais/support/state_store.hpp>
+#include <relais/support/test_steps.hpp>
 
-#include <Poco/String.h>
-#include <Poco/URI.h>
+#include <Poco/JSON/Array.h>
 
+#include <memory>
 #include <string>
 
+namespace relais::exchange {
 namespace {
 
-struct Settings {
-    bool enabled = false;
-    std::string delegated_user, delegated_password;
-    std::string ews_url;
-    std::string server_version;
-    int64_t max_sync_threads = 4;
-    bool office365_optimised_library = false;
-    bool use_impersonation = false;
-    std::string test_mailbox;
-    bool use_oauth = false;
-    std::string tenant_id, client_id, client_secret;
-};
+const char *const kEventProperties = R"json(
+    "subject": {"type": "string"},
+    "start": {"type": "string", "description": "Wall-clock time in time_zone (2026-03-30T09:00:00), or UTC with Z; a date for an all-day event"},
+    "end": {"type": "string", "description": "As start; for an all-day event the day after the last"},
+    "time_zone": {"type": "string", "description": "Windows time-zone name (Romance Standard Time) or UTC", "default": "UTC"},
+    "is_all_day": {"type": "boolean", "default": false},
+    "location": {"type": "string"}, "body": {"type": "string"},
+    "attendees": {"type": "array", "items": {"type": "object", "properties": {
+      "email": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string", "enum": ["required", "optional", "resource"]}},
+      "required": ["email"], "additionalProperties": false}},
+    "show_as": {"type": "string", "enum": ["free", "tentative", "busy", "oof", "workingElsewhere", "unknown"]},
+    "categories": {"type": "array", "items": {"type": "string"}},
+    "reminder_minutes": {"type": "integer", "minimum": 0})json";
 
-void require(const std::string &value, const std::string &key, const char *rule) {
-    if (value.empty()) throw relais::invalid_config(key + " is required when " + rule);
+std::string schema(const std::string &properties, const std::string &required) {
+    return R"({"type": "object", "properties": {"mailbox": {"type": "string", "description": "SMTP address of the calendar's owner"},)" +
+           properties + R"(}, "required": [)" + required + R"(]})";
 }
+
+const std::string kWindow = R"(
+    "from": {"type": "string", "description": "A date or a UTC time"},
+    "to": {"type": "string", "description": "A date or a UTC time, at most 2 years after from"})";
+
+Json configure_answer(const Settings &s) {
+    Poco::JSON::Array::Ptr windows = new Poco::JSON::Array;
+    const auto add = [&](const char *scope, int64_t count, int64_t seconds, bool per_key) {
+        Json w = new Poco::JSON::Object;
+        w->set("scope", scope);
+        w->set("count", count);
+        w->set("window_seconds", seconds);
+        w->set("per_key", per_key);
+        windows->add(w);
+    };
+    add("requests", s.requests_per_10_minutes, 600, true);
+    add("concurrent", s.concurrent_per_mailbox, 0, true);
+    add("mailbox_syncs", s.max_threads, 0, false);
+    Poco::JSON::Array::Ptr tasks = new Poco::JSON::Array;
+    Json t = new Poco::JSON::Object;
+    t->set("name", "sync_all");
+    t->set("interval_seconds", s.sync_interval_seconds);
+    tasks->add(t);
+    Json answer = new Poco::JSON::Object;
+    answer->set("quota_windows", windows);
+    answer->set("periodic_tasks", tasks);
+    return answer;
+}
+
+struct Runtime {
+    Settings settings;
+    std::shared_ptr<TokenSource> tokens;
+    std::shared_ptr<CalendarBackend> backend;
+    std::shared_ptr<Events> events;
+    std::shared_ptr<Sync> sync;
+};
 
 class Exchange {
 public:
-    static relais::Definition<Exchange> definition() {
-        return relais::Definition<Exchange>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
-                                            "Microsoft Exchange and Office 365 calendars through EWS")
-            .settings_schema(R"json({
-  "type": "object",
-  "properties": {
-    "enabled": {"type": "boolean", "default": false,
-      "description": "Turns the connector on; the EWS URL and credentials are required only then"},
-    "delegated_user": {"type": "string",
-      "description": "Exchange login used without OAuth; on Office 365 without impersonation it needs full access to the staff mailboxes (seed: 'Utilisateur délégué')"},
-    "delegated_password": {"type": "string", "secret": true,
-      "description": "Password of delegated_user (seed: 'Mot de passe associé')"},
-    "ews_url": {"type": "string", "format": "uri",
-      "description": "EWS endpoint, e.g. https://outlook.office365.com/EWS/Exchange.asmx (seed: 'URL du service EWS')"},
-    "server_version": {"type": "string", "default": "Exchange2016",
-      "enum": ["Exchange2007", "Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2",
-               "Exchange2013", "Exchange2013_SP1", "Exchange2016"],
-      "description": "EWS schema version requested; Exchange2016 also covers Exchange 2019 and Office 365 (seed: 'Version du serveur Exchange')"},
-    "max_sync_threads": {"type": "integer", "minimum": 1, "default": 4,
-      "description": "Most synchronisations run at once; the default stays under Exchange Online's concurrency budget (seed: 'Nombre de threads maximum pour les synchronisations')"},
-    "office365_optimised_library": {"type": "boolean", "default": false,
-      "description": "Use the code path tuned for Office 365 (seed: 'Utiliser la librairie optimisée pour Office 365')"},
-    "use_impersonation": {"type": "boolean", "default": false,
-      "description": "Act as each mailbox through the ApplicationImpersonation role instead of delegation, which lifts Office 365's per-user call limits (seed: 'Utiliser l'impersonation')"},
-    "test_mailbox": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$",
-      "description": "Existing mailbox the connection test opens to prove access (seed: 'Utilisateur à tester')"},
-    "use_oauth": {"type": "boolean", "default": false,
-      "description": "Authenticate with OAuth2 client credentials, required by Exchange Online (seed: 'Utiliser une authentification OAUTH (Exchange 365 seulement)')"},
-    "tenant_id": {"type": "string",
-      "description": "Microsoft Entra tenant id, required with use_oauth (seed: 'Tenant ID')"},
-    "client_id": {"type": "string",
-      "description": "Application (client) id registered in the tenant, required with use_oauth (seed: 'Client ID')"},
-    "client_secret": {"type": "string", "secret": true,
-      "description": "Client secret of that application, required with use_oauth (seed: 'Client Secret')"}
-  },
-  "additionalProperties": false
-})json");
+    static Definition<Exchange> definition() {
+        return Definition<Exchange>(RELAIS_PLUGIN_NAME, RELAIS_PLUGIN_VERSION,
+                                    "Microsoft Exchange and Office 365 calendars, through Microsoft Graph or EWS")
+            .settings_schema(settings_map().schema())
+            .action("list_events", "The events of a mailbox between two times, recurring series expanded",
+                    schema(kWindow, R"("mailbox", "from", "to")"), &Exchange::list_events)
+            .action("get_event", "One event", schema(R"("id": {"type": "string"})", R"("mailbox", "id")"),
+                    &Exchange::get_event)
+            .action("create_event", "Creates the ERP's event, once per erp_id",
+                    schema(std::string(R"("erp_id": {"type": "string", "description": "The ERP's id of the appointment"},)") +
+                               kEventProperties,
+                           R"("mailbox", "erp_id", "subject", "start", "end")"),
+                    &Exchange::create_event)
+            .action("update_event", "Changes an event if it is still at the version given",
+                    schema(std::string(R"("id": {"type": "string"}, "erp_id": {"type": "string"},
+                                          "version": {"type": "string", "description": "The change key (EWS) or ETag (Graph) read"},)") +
+                               kEventProperties,
+                           R"("mailbox", "subject", "start", "end")"),
+                    &Exchange::update_event)
+            .action("delete_event", "Deletes an event",
+                    schema(R"("id": {"type": "string"}, "erp_id": {"type": "string"})", R"("mailbox")"),
+                    &Exchange::delete_event)
+            .action("sync_mailbox", "What changed in a mailbox's calendar since its last sync",
+                    schema(R"("full": {"type": "boolean", "default": false, "description": "Start over with a full sync"})",
+                           R"("mailbox")"),
+                    &Exchange::sync_mailbox)
+            .action("push_planning",
+                    "The ERP's planning of a window as the desired state: only the ERP's events are created, changed "
+                    "or deleted",
+                    schema(kWindow + R"(, "events": {"type": "array", "items": {"type": "object"}})",
+                           R"("mailbox", "from", "to", "events")"),
+                    &Exchange::push_planning)
+            .action("sync_all", "Queues a sync_mailbox job for every configured mailbox", R"({"type": "object"})",
+                    &Exchange::sync_all)
+            .periodic("sync_all", "sync_all", 900, 30)
+            .quota_window("requests", 10000, std::chrono::minutes(10), true)
+            .concurrency("concurrent", 4, true)
+            .concurrency("mailbox_syncs", 4)
+            .quota_per_request();
     }
 
-    explicit Exchange(relais::Host host) : host_(host) {}
+    explicit Exchange(Host host) : host_(host) {}
 
-    void configure(const relais::Json &settings) {
-        Settings s;
-        s.enabled = settings->optValue<bool>("enabled", false);
-        s.delegated_user = settings->optValue<std::string>("delegated_user", "");
-        s.delegated_password = settings->optValue<std::string>("delegated_password", "");
-        s.ews_url = settings->optValue<std::string>("ews_url", "");
-        s.server_version = settings->optValue<std::string>("server_version", "Exchange2016");
-        s.max_sync_threads = settings->optValue<int64_t>("max_sync_threads", 4);
-        s.office365_optimised_library = settings->optValue<bool>("office365_optimised_library", false);
-        s.use_impersonation = settings->optValue<bool>("use_impersonation", false);
-        s.test_mailbox = settings->optValue<std::string>("test_mailbox", "");
-        s.use_oauth = settings->optValue<bool>("use_oauth", false);
-        s.tenant_id = settings->optValue<std::string>("tenant_id", "");
-        s.client_id = settings->optValue<std::string>("client_id", "");
-        s.client_secret = settings->optValue<std::string>("client_secret", "");
+    Json configure(const Json &json) {
+        Settings s = read_settings(json);
+        const auto http = clients_.client(s.connection, std::string("Relais-") + RELAIS_PLUGIN_NAME + "/" +
+                                                            RELAIS_PLUGIN_VERSION,
+                                          connection_block());
+        if (!state_)
+            state_ = support::versioned_plugin_state(host_, "the record of the ERP's events and the sync states");
+        auto next = std::make_shared<Runtime>();
+        next->tokens = std::make_shared<TokenSource>(s, http);
+        // A connector nobody enabled may be saved half-filled: its backend is built once enabled.
+        if (s.enabled)
+            next->backend = s.backend == Backend::graph ? make_graph_backend(s, http, next->tokens, host_)
+                                                        : make_ews_backend(s, http, next->tokens, host_);
+        if (next->backend) next->events = std::make_shared<Events>(s, next->backend, std::make_shared<Records>(state_), host_);
+        next->sync = std::make_shared<Sync>(next->events, host_);
+        next->settings = std::move(s);
+        const auto &kept = next->settings;
+        host_.debug(std::string("configured for ") + (kept.backend == Backend::graph ? "graph" : "ews") + " at " +
+                    kept.connection.base_url + (kept.enabled ? "" : " (disabled)"));
+        auto answer = configure_answer(next->settings);
+        runtime_.set(std::move(*next));
+        return answer;
+    }
 
-        // A connector nobody enabled needs no settings, and must not fill the log with
-        // complaints about them at every start.
-        if (!s.enabled) {
-            host_.debug("configured (disabled)");
-            settings_.set(std::move(s));
-            return;
-        }
-        if (s.ews_url.empty()) throw relais::invalid_config("ews_url is required when enabled is true");
-        std::string host;
-        try {
-            const Poco::URI uri(s.ews_url);
-            if (uri.getScheme() != "https" && uri.getScheme() != "http")
-                throw relais::invalid_config("ews_url must be an http or https URL");
-            host = Poco::toLower(uri.getHost());
-        } catch (const Poco::Exception &e) {
-            throw relais::invalid_config("ews_url is not a valid URL: " + e.message());
-        }
+    TestReport test(Call &call) {
+        TestReport report;
+        const auto rt = runtime_.get();
+        support::TestSteps steps(report);
+        if (!steps.configuration(rt != nullptr, rt && rt->settings.enabled,
+                                 rt && rt->backend ? std::string(rt->backend->name()) + " at " + rt->settings.connection.base_url : ""))
+            return report;
+        const Gate gate{&call, std::chrono::seconds(10)};
+        if (rt->tokens->oauth())
+            steps.run("token", "OAuth application (tenant_id, client_id, client_secret)",
+                      [&] { return rt->backend->check_token(); });
+        steps.run("mailbox",
+                  rt->tokens->oauth() ? "OAuth application (tenant_id, client_id, client_secret)"
+                                      : "delegated user (username, password)",
+                  [&] {
+                      if (rt->settings.test_mailbox.empty())
+                          throw invalid_config("test_mailbox is not set: name a mailbox the connector must reach");
+                      return rt->backend->check_mailbox(rt->settings.test_mailbox, gate);
+                  });
+        return report;
+    }
 
-        if (s.use_oauth) {
-            require(s.tenant_id, "tenant_id", "use_oauth is true");
-            require(s.client_id, "client_id", "use_oauth is true");
-            require(s.client_secret, "client_secret", "use_oauth is true");
-            // An app-only token has no mailbox of its own: EWS refuses every call that does
-            // not name one through the impersonation header.
-            if (!s.use_impersonation)
-                throw relais::invalid_config("use_impersonation must be true when use_oauth is true: "
-                                             "an application token reaches a mailbox only by impersonating it");
-        } else {
-            // Exchange Online stopped accepting passwords on EWS in October 2022.
-            if (host == "outlook.office365.com")
-                throw relais::invalid_config("use_oauth must be true for " + host +
-                                             ": Exchange Online no longer accepts a password on EWS");
-            require(s.delegated_user, "delegated_user", "use_oauth is false");
-            require(s.delegated_password, "delegated_password", "use_oauth is false");
-        }
-        if (host == "outlook.office365.com")
-            host_.warn("Exchange Online blocks EWS for third-party applications from October 2026 and retires it "
-                       "in April 2027; calendars there will need Microsoft Graph");
-
-        host_.debug("configured for " + host + (s.use_oauth ? " with OAuth" : " with a password"));
-        settings_.set(std::move(s));
+    Json list_events(const Json &input, Call &call) { return usable()->events->list(input, call); }
+    Json get_event(const Json &input, Call &call) { return usable()->events->get(input, call); }
+    Json create_event(const Json &input, Call &call) { return usable()->events->create(input, call); }
+    Json update_event(const Json &input, Call &call) { return usable()->events->update(input, call); }
+    Json delete_event(const Json &input, Call &call) { return usable()->events->remove(input, call); }
+    Json sync_mailbox(const Json &input, Call &call) { return usable()->sync->sync_mailbox(input, call); }
+    Json sync_all(const Json &input, Call &call) { return usable()->sync->sync_all(input, call); }
+    Json push_planning(const Json &input, Call &call) {
+        return exchange::push_planning(*usable()->events, input, call);
     }
 
 private:
-    relais::Host host_;
-    relais::Snapshot<Settings> settings_;
+    std::shared_ptr<const Runtime> usable() const {
+        auto rt = runtime_.get();
+        support::require_usable(RELAIS_PLUGIN_NAME, rt != nullptr, rt && rt->settings.enabled && rt->backend);
+        return rt;
+    }
+
+    Host host_;
+    support::ClientKeeper clients_;
+    std::shared_ptr<support::StateStore> state_;
+    Snapshot<Runtime> runtime_;
 };
 
 }  // namespace
+}  // namespace relais::exchange
 
-RELAIS_PLUGIN(Exchange)
+RELAIS_PLUGIN(relais::exchange::Exchange)
