@@ -16,6 +16,11 @@
 
 namespace relais::exchange {
 
+// A refusal of the token endpoint (an AADSTS code) as the error naming the setting to fix:
+// AADSTS90002 tenant_id (invalid_config), 7000215 / 7000222 / 7000218 client_secret, 700016
+// client_id (unauthorized); other errors keep their class, prefixed by `what`.
+Error token_refusal(const Settings &settings, const std::string &what, const Error &error);
+
 class TokenSource {
 public:
     TokenSource(const Settings &settings, std::shared_ptr<support::HttpClient> http);

@@ -512,7 +512,11 @@ public:
 
     std::string check_token() override {
         if (!tokens_ || !tokens_->oauth()) return {};
-        return tokens_->check();
+        try {
+            return tokens_->check();
+        } catch (const Error &e) {
+            throw token_refusal(settings_, "EWS token check", e);
+        }
     }
 
     uint64_t requests_sent() const override { return sent_.load(); }
@@ -743,7 +747,7 @@ private:
         try {
             return tokens_->authorization();
         } catch (const Error &e) {
-            throw Error(e.status(), op.what() + ": the token: " + e.what(), e.detail(), e.retry_after());
+            throw token_refusal(settings_, op.what() + ": the token", e);
         }
     }
 

@@ -110,17 +110,6 @@ private:
     bool held_ = false;
 };
 
-bool contains(const std::string &text, const char *part) { return text.find(part) != std::string::npos; }
-
-// "AADSTS7000215: Invalid client secret provided. ..." out of the token client's message,
-// without the trace and correlation ids; the whole message when there is none.
-std::string aadsts_description(const std::string &message) {
-    const auto start = message.find("AADSTS");
-    if (start == std::string::npos) return message;
-    auto end = message.find(" Trace ID", start);
-    if (end == std::string::npos) end = message.find(')', start);
-    return message.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
 
 // "2026-01-12T08:00:00.1234567Z" as seconds since the epoch (fraction included); nullopt if
 // it is not such a time.
@@ -512,51 +501,7 @@ private:
         }
     }
 
-    // The token endpoint's refusals, with the setting to fix.
-    Error token_error(const std::string &what, const Error &e) const {
-        const std::string said = e.what();
-        const auto told = aadsts_description(said);
-        Json detail = e.detail() ? support::deep_copy(e.detail()) : Json(new Poco::JSON::Object);
-        detail->set("step", "oauth_token");
-        const auto with = [&](const char *setting) {
-            detail->set("setting", setting);
-            return detail;
-        };
-        if (contains(said, "AADSTS90002"))
-            return invalid_config(
-                what + ": the identity platform does not know the tenant '" + settings_.tenant_id +
-                    "' (AADSTS90002): check tenant_id, the Directory (tenant) ID of the application's "
-                    "Microsoft Entra tenant or one of its domains (contoso.onmicrosoft.com). It said: " +
-                    told,
-                with("tenant_id"));
-        if (contains(said, "AADSTS7000215"))
-            return unauthorized(what +
-                                    ": the client secret was refused (AADSTS7000215, invalid client secret): check "
-                                    "client_secret, the secret's Value as shown once at its creation (not its Secret "
-                                    "ID). It said: " +
-                                    told,
-                                with("client_secret"));
-        if (contains(said, "AADSTS7000222"))
-            return unauthorized(what +
-                                    ": the client secret has expired (AADSTS7000222): create a new one for the "
-                                    "application and set client_secret. It said: " +
-                                    told,
-                                with("client_secret"));
-        if (contains(said, "AADSTS7000218"))
-            return unauthorized(what +
-                                    ": no client secret reached the token endpoint (AADSTS7000218): set "
-                                    "client_secret. It said: " +
-                                    told,
-                                with("client_secret"));
-        if (contains(said, "AADSTS700016"))
-            return unauthorized(what + ": the tenant '" + settings_.tenant_id + "' has no application '" +
-                                    settings_.client_id +
-                                    "' (AADSTS700016): check client_id, the Application (client) "
-                                    "ID, and tenant_id. It said: " +
-                                    told,
-                                with("client_id"));
-        return Error(e.status(), what + ": " + said, detail, e.retry_after());
-    }
+    Error token_error(const std::string &what, const Error &e) const { return token_refusal(settings_, what, e); }
 
     // One request: the token, the quotas, the request sent (again once after a 401 with a new
     // token). `creating`: a failure after the request was sent is Uncertain.

@@ -191,11 +191,9 @@ TEST_CASE("exchange Test button: an unknown tenant (AADSTS90002) names tenant_id
     if (runs_on("graph")) unknown_tenant("graph");
 }
 
-// Known failure: the EWS backend hands the token client's refusal on as it is ("... [check:
-// URL or TLS configuration]"), without the AADSTS codes mapped to the setting to fix as the
-// Graph backend does. Remove [!shouldfail] once it names tenant_id.
+// Both backends map the token endpoint's AADSTS codes to the setting to fix (exchange_auth).
 TEST_CASE("exchange Test button: an unknown tenant (AADSTS90002) names tenant_id, on EWS with OAuth",
-          "[exchange][auth][!shouldfail]") {
+          "[exchange][auth]") {
     if (runs_on("ews-oauth")) unknown_tenant("ews-oauth");
 }
 
