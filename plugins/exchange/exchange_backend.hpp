@@ -31,6 +31,22 @@ struct Gate {
     std::chrono::milliseconds max_wait{std::chrono::seconds(30)};
 };
 
+// The quotas of one request to `mailbox`: a unit of "requests" and a "concurrent" slot, keyed
+// by the mailbox in lower case; the slot is given back when the request ends, whatever happened.
+// A refusal is rethrown prefixed by `what`.
+class MailboxSlot {
+public:
+    MailboxSlot(const std::string &mailbox, const std::string &what, const Gate &gate);
+    ~MailboxSlot();
+    MailboxSlot(const MailboxSlot &) = delete;
+    MailboxSlot &operator=(const MailboxSlot &) = delete;
+
+private:
+    const Gate &gate_;
+    std::string key_;
+    bool held_ = false;
+};
+
 class Uncertain : public Error {
 public:
     explicit Uncertain(const std::string &message)

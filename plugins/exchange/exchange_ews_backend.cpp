@@ -101,29 +101,6 @@ void erp_field_uri(xml::Writer &w) {
         .end();
 }
 
-class Slot {
-public:
-    Slot(const Op &op, const Gate &gate) : gate_(gate), key_(lower(op.mailbox)) {
-        if (!gate_.call) return;
-        try {
-            gate_.call->take_quota("requests", key_, 1, gate_.max_wait);
-            gate_.call->take_quota("concurrent", key_, 1, gate_.max_wait);
-        } catch (const Error &e) {
-            throw Error(e.status(), op.what() + ": " + e.what(), e.detail(), e.retry_after());
-        }
-        held_ = true;
-    }
-    ~Slot() {
-        if (held_) gate_.call->release_quota("concurrent", key_);
-    }
-    Slot(const Slot &) = delete;
-    Slot &operator=(const Slot &) = delete;
-
-private:
-    const Gate &gate_;
-    std::string key_;
-    bool held_ = false;
-};
 
 // A response message's error.
 struct MessageError {
@@ -720,7 +697,7 @@ private:
             HttpRequest r = request;
             if (auth) r.header("Authorization", *auth);
             {
-                Slot slot(op, gate);
+                MailboxSlot slot(op.mailbox, op.what(), gate);
                 ++sent_;
                 try {
                     response = http_->send(r);

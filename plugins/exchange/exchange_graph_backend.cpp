@@ -84,31 +84,6 @@ GraphError graph_error_of(const HttpResponse &response) {
 
 std::string lower(const std::string &s) { return Poco::toLower(s); }
 
-// The quotas of one request: a unit of "requests" and a "concurrent" slot of the mailbox,
-// the slot given back when the request ends, whatever happened.
-class Slot {
-public:
-    Slot(const Op &op, const Gate &gate) : gate_(gate), key_(lower(op.mailbox)) {
-        if (!gate_.call) return;
-        try {
-            gate_.call->take_quota("requests", key_, 1, gate_.max_wait);
-            gate_.call->take_quota("concurrent", key_, 1, gate_.max_wait);
-        } catch (const Error &e) {
-            throw Error(e.status(), op.what() + ": " + e.what(), e.detail(), e.retry_after());
-        }
-        held_ = true;
-    }
-    ~Slot() {
-        if (held_) gate_.call->release_quota("concurrent", key_);
-    }
-    Slot(const Slot &) = delete;
-    Slot &operator=(const Slot &) = delete;
-
-private:
-    const Gate &gate_;
-    std::string key_;
-    bool held_ = false;
-};
 
 
 // "2026-01-12T08:00:00.1234567Z" as seconds since the epoch (fraction included); nullopt if
@@ -512,7 +487,7 @@ private:
             if (auth) r.header("Authorization", *auth);
             HttpResponse response;
             {
-                Slot slot(op, gate);
+                MailboxSlot slot(op.mailbox, op.what(), gate);
                 ++sent_;
                 const auto started = std::chrono::steady_clock::now();
                 try {
