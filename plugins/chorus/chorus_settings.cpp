@@ -33,12 +33,6 @@ void check_piste_url(const std::string &key, const std::string &url, bool produc
         throw invalid_config(key + " points to " + host + ", which is not the PISTE " + service + " host");
 }
 
-// The API base without a trailing slash, so paths join with one.
-std::string trim_slash(std::string url) {
-    while (url.size() > 1 && url.back() == '/') url.pop_back();
-    return url;
-}
-
 }  // namespace
 
 const support::ConnectionBlock &connection_block() {
@@ -60,7 +54,7 @@ void derive(Settings &s) {
     s.production = s.environment == "production";
     const Environment &env = s.production ? kProduction : kQualification;
     s.oauth_url = s.oauth_url_setting.value_or(env.oauth_url);
-    s.api_url = trim_slash(s.api_url_setting.value_or(env.api_url));
+    s.api_url = support::without_trailing_slashes(s.api_url_setting.value_or(env.api_url));
     check_piste_url("oauth_url", s.oauth_url, s.production, "oauth");
     check_piste_url("api_url", s.api_url, s.production, "api");
     s.connection.base_url = s.api_url;

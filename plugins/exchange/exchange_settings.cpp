@@ -29,17 +29,6 @@ std::string host_of(const std::string &url) {
     }
 }
 
-void check_url(const std::string &url, const std::string &key) {
-    try {
-        const Poco::URI uri(url);
-        if (uri.getScheme() != "https" && uri.getScheme() != "http")
-            throw invalid_config(key + ": expected an http or https URL, found " + url);
-        if (uri.getHost().empty()) throw invalid_config(key + ": no host in " + url);
-    } catch (const Poco::Exception &e) {
-        throw invalid_config(key + ": not a valid URL (" + e.message() + ")");
-    }
-}
-
 void check_required(const Settings &s) {
     if (!s.enabled) return;  // a disabled connector may be saved half-filled
     const bool graph = s.backend_text == "graph" || (s.backend_text == "auto" && s.oauth);
@@ -121,11 +110,6 @@ support::SettingsMap<Settings> build_map() {
     return m;
 }
 
-std::string trim_slashes(std::string url) {
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    return url;
-}
-
 }  // namespace
 
 const support::SettingsMap<Settings> &settings_map() {
@@ -137,11 +121,11 @@ Settings read_settings(const Json &json) {
     Settings s = settings_map().read(json);
     s.backend = s.backend_text == "graph" || (s.backend_text == "auto" && s.oauth) ? Backend::graph : Backend::ews;
     s.ews_url = s.ews_url_setting.value_or("");
-    if (!s.ews_url.empty()) check_url(s.ews_url, "ews_url");
-    s.login_url = trim_slashes(s.login_url);
-    s.graph_url = trim_slashes(s.graph_url);
-    check_url(s.login_url, "login_url");
-    check_url(s.graph_url, "graph_url");
+    if (!s.ews_url.empty()) support::check_http_url(s.ews_url, "ews_url");
+    s.login_url = support::without_trailing_slashes(s.login_url);
+    s.graph_url = support::without_trailing_slashes(s.graph_url);
+    support::check_http_url(s.login_url, "login_url");
+    support::check_http_url(s.graph_url, "graph_url");
     s.token_url = s.login_url + "/" + s.tenant_id + "/oauth2/v2.0/token";
     s.scope = s.backend == Backend::graph ? kGraphScope : kEwsScope;
     s.connection.base_url = s.backend == Backend::graph ? s.graph_url : s.ews_url;

@@ -35,11 +35,6 @@ FileLimits Settings::job_limits() const {
 
 namespace {
 
-std::string trim_slash(std::string url) {
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    return url;
-}
-
 // The two generations live on different hosts, with different paths and auth headers: a key
 // of one sent to the other is refused with a message that does not say why.
 void check_url(const Settings &s) {
@@ -175,7 +170,8 @@ const support::SettingsMap<Settings> &settings_map() {
 Settings read_settings(const Json &settings) {
     Settings s = settings_map().read(settings);
     s.api_version = s.api_version_text == "v1" ? ApiVersion::v1 : ApiVersion::v2;
-    s.url = trim_slash(s.url_setting.value_or(s.api_version == ApiVersion::v1 ? kV1DefaultUrl : kV2DefaultUrl));
+    s.url = support::without_trailing_slashes(
+        s.url_setting.value_or(s.api_version == ApiVersion::v1 ? kV1DefaultUrl : kV2DefaultUrl));
     check_url(s);
     s.connection.base_url = s.url;
     return s;

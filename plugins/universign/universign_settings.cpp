@@ -1,8 +1,5 @@
 #include "universign_settings.hpp"
 
-#include <Poco/String.h>
-#include <Poco/URI.h>
-
 #include <filesystem>
 
 namespace relais::universign {
@@ -29,17 +26,6 @@ std::size_t Settings::document_limit() const {
 }
 
 namespace {
-
-void check_url(const std::string &url, const std::string &key) {
-    try {
-        const Poco::URI uri(url);
-        if (uri.getScheme() != "https" && uri.getScheme() != "http")
-            throw invalid_config(key + ": expected an http or https URL, found " + url);
-        if (uri.getHost().empty()) throw invalid_config(key + ": no host in " + url);
-    } catch (const Poco::Exception &e) {
-        throw invalid_config(key + ": not a valid URL (" + e.message() + ")");
-    }
-}
 
 void check_required(const Settings &s) {
     if (!s.enabled) return;  // a disabled connector may be saved half-filled, as the ERP console allows
@@ -116,11 +102,6 @@ support::SettingsMap<Settings> build_map() {
     return m;
 }
 
-std::string trim_slashes(std::string url) {
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    return url;
-}
-
 }  // namespace
 
 const support::SettingsMap<Settings> &settings_map() {
@@ -134,10 +115,11 @@ Settings read_settings(const Json &settings) {
     const bool test = s.environment == "test";
     if (s.api == Api::xmlrpc) {
         s.url = s.url_setting.value_or(test ? kXmlRpcTestUrl : kXmlRpcProductionUrl);
-        check_url(s.url, "url");
+        support::check_http_url(s.url, "url");
     } else {
-        s.url = trim_slashes(s.rest_url_setting.value_or(test ? kRestTestUrl : kRestProductionUrl));
-        check_url(s.url, "rest_url");
+        s.url = support::without_trailing_slashes(
+            s.rest_url_setting.value_or(test ? kRestTestUrl : kRestProductionUrl));
+        support::check_http_url(s.url, "rest_url");
     }
     s.connection.base_url = s.url;
     return s;

@@ -1,6 +1,7 @@
 #include <relais/support/settings.hpp>
 
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/URI.h>
 
 #include <cmath>
 #include <limits>
@@ -192,3 +193,23 @@ std::string schema_text(const std::vector<std::pair<std::string, Json>> &propert
 }
 
 }  // namespace relais::support::settings_detail
+
+namespace relais::support {
+
+void check_http_url(const std::string &url, const std::string &key) {
+    try {
+        const Poco::URI uri(url);
+        if (uri.getScheme() != "https" && uri.getScheme() != "http")
+            throw invalid_config(key + ": expected an http or https URL, found " + url);
+        if (uri.getHost().empty()) throw invalid_config(key + ": no host in " + url);
+    } catch (const Poco::Exception &e) {
+        throw invalid_config(key + ": not a valid URL (" + e.message() + ")");
+    }
+}
+
+std::string without_trailing_slashes(std::string url) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
+}  // namespace relais::support

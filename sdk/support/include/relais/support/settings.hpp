@@ -308,4 +308,11 @@ private:
     Field<bool> enabled_;
 };
 
+// Throws invalid_config naming `key` unless `url` is an absolute http or https URL with a host
+// (for URLs a connector derives from several settings, which the schema's "uri" cannot check).
+void check_http_url(const std::string &url, const std::string &key);
+
+// `url` without its trailing slashes, so that paths join it with one.
+std::string without_trailing_slashes(std::string url);
+
 }  // namespace relais::support
