@@ -4,6 +4,7 @@
 
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string_view>
 
@@ -54,7 +55,16 @@ std::map<std::string, std::string> params_of(std::string_view tmpl, const std::v
     return found;
 }
 
+int literal_segments(std::string_view tmpl) {
+    int n = 0;
+    std::size_t pos = 0;
+    for (auto part = next_segment(tmpl, pos); !part.empty(); part = next_segment(tmpl, pos))
+        if (!is_placeholder(part)) ++n;
+    return n;
+}
+
 }  // namespace
+
 ApiResponse ApiResponse::json(int status, const Poco::JSON::Object::Ptr &body) {
     ApiResponse r;
     r.status = status;
@@ -75,9 +85,14 @@ void ApiRouter::add(std::string method, std::string path, Scope scope, BodyKind 
 const Route &ApiRouter::match(const std::string &method, const std::string &path,
                               std::map<std::string, std::string> &params) const {
     const auto segments = split_path(path);
+    // The most literal templates win: /api/v1/jobs/bulk is that route's, not a job named
+    // "bulk" of /api/v1/jobs/{id}, whatever the method; the others do not answer it at all.
+    int best = -1;
+    for (const auto &r : routes_)
+        if (matches(r.path, segments)) best = std::max(best, literal_segments(r.path));
     std::string allowed;
     for (const auto &r : routes_) {
-        if (!matches(r.path, segments)) continue;
+        if (!matches(r.path, segments) || literal_segments(r.path) != best) continue;
         if (r.method == method) {
             params = params_of(r.path, segments);
             return r;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <map>
 #include <string>
 #include <utility>
@@ -24,8 +25,9 @@ struct ApiRequest {
     std::map<std::string, std::string> query;
     std::string body;
     const ApiToken *token = nullptr;
-    // Filled for webhook routes (BodyKind::webhook) only: what a plugin checks to authenticate
+    // Filled for webhook routes (BodyKind::webhook): what a plugin checks to authenticate
     // the request, and the body, read on demand with the hook's own limit (413 beyond it).
+    // Other routes get only Last-Event-ID, when sent.
     std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
     std::string raw_query;
     std::string remote_address;
@@ -37,6 +39,10 @@ struct ApiResponse {
     std::string content_type = "application/json";
     std::string body;
     std::map<std::string, std::string> headers;
+    // Set for a body sent as it is produced (an event stream), chunked, instead of `body`:
+    // called once the headers are out; it writes and flushes as it goes, and returns when it
+    // is done, when writing fails, or soon after `stopping()` turns true (the server stops).
+    std::function<void(std::ostream &out, const std::function<bool()> &stopping)> stream;
 
     static ApiResponse json(int status, const Poco::JSON::Object::Ptr &body);
 };

@@ -76,7 +76,39 @@ Object::Ptr test_json(const TestRecord &t) {
     return o;
 }
 
-Object::Ptr connector_json(const Connector &c, const ConnectorManager &m, bool details) {
+// What the console's overview shows beside a connector's state: its jobs by state, the use
+// of its quota windows, and the URLs of its webhooks.
+void add_activity(Object &o, const Connector &c, JobRuntime &jobs) {
+    Object::Ptr counts = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    for (const auto state : kAllJobStates) counts->set(std::string(to_string(state)), jobs.store().count(state, c.name()));
+    o.set("jobs", counts);
+    Array::Ptr quota = new Array;
+    for (const auto &u : jobs.scheduler().quota().usage(c.name())) {
+        Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        item->set("scope", u.scope);
+        item->set("limit", u.limit);
+        item->set("window_seconds", static_cast<double>(u.window_ms) / 1000.0);
+        item->set("used", u.used);
+        item->set("describe", u.describe);
+        quota->add(item);
+    }
+    o.set("quota", quota);
+    Array::Ptr hooks = new Array;
+    for (const auto &h : c.plugin.lib->descriptor().webhooks) {
+        Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        item->set("name", h.name);
+        item->set("description", h.description);
+        Array::Ptr methods = new Array;
+        if (h.get) methods->add("GET");
+        if (h.post) methods->add("POST");
+        item->set("methods", methods);
+        item->set("path", "/api/v1/hooks/" + c.name() + "/" + h.name);
+        hooks->add(item);
+    }
+    o.set("webhooks", hooks);
+}
+
+Object::Ptr connector_json(const Connector &c, const ConnectorManager &m, bool details, JobRuntime *jobs = nullptr) {
     const auto &lib = *c.plugin.lib;
     const auto &d = lib.descriptor();
     Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -102,6 +134,7 @@ Object::Ptr connector_json(const Connector &c, const ConnectorManager &m, bool d
     }
     o->set("actions", actions);
     if (const auto t = m.last_test(d.name)) o->set("last_test", test_json(*t));
+    if (jobs) add_activity(*o, c, *jobs);
     if (!details) return o;
 
     o->set("settings", c.redacted_settings());
@@ -281,14 +314,15 @@ ApiRouter make_api_router(ApiContext ctx) {
 
     router.add("GET", "/api/v1/connectors", Scope::any, [ctx](const ApiRequest &) {
         Array::Ptr list = new Array;
-        for (const auto &c : ctx.connectors.connectors()) list->add(connector_json(*c, ctx.connectors, false));
+        for (const auto &c : ctx.connectors.connectors())
+            list->add(connector_json(*c, ctx.connectors, false, &ctx.jobs));
         Object::Ptr o = new Object;
         o->set("connectors", list);
         return ApiResponse::json(200, o);
     });
     router.add("GET", "/api/v1/connectors/{name}", Scope::any, [ctx](const ApiRequest &req) {
         const auto c = connector_or_404(ctx.connectors, req.params.at("name"));
-        return ApiResponse::json(200, connector_json(*c, ctx.connectors, true));
+        return ApiResponse::json(200, connector_json(*c, ctx.connectors, true, &ctx.jobs));
     });
     router.add("PUT", "/api/v1/connectors/{name}/config", Scope::admin, [ctx](const ApiRequest &req) {
         connector_or_404(ctx.connectors, req.params.at("name"));
@@ -319,6 +353,8 @@ ApiRouter make_api_router(ApiContext ctx) {
     router.add("POST", "/api/v1/connectors/{name}/actions/{action}", Scope::client, BodyKind::connector_input,
                [ctx](const ApiRequest &req) mutable { return run_action(ctx, req); });
     add_job_routes(router, ctx);
+    add_console_routes(router, ctx);
+    add_log_routes(router, ctx);
     add_event_routes(router, ctx);
     add_hook_routes(router, ctx);
     router.add("POST", "/api/v1/plugins/reload", Scope::admin, [ctx](const ApiRequest &) {

@@ -30,6 +30,13 @@ void add_job_routes(ApiRouter &router, ApiContext context);
 // The /api/v1/events endpoints (event_routes.cpp).
 void add_event_routes(ApiRouter &router, ApiContext context);
 
+// What the administration console needs: whoami, settings validation, periodic tasks and
+// their runs, the charts' figures (console_routes.cpp).
+void add_console_routes(ApiRouter &router, ApiContext context);
+
+// The /api/v1/logs endpoints (log_routes.cpp): the latest lines and their live stream.
+void add_log_routes(ApiRouter &router, ApiContext context);
+
 // The /api/v1/hooks endpoints (hook_routes.cpp): plugins' webhooks, without the bearer token.
 void add_hook_routes(ApiRouter &router, ApiContext context);
 

@@ -1,6 +1,7 @@
 #include "http/api_server.hpp"
 
 #include "http/api_error.hpp"
+#include "console/console_responder.hpp"
 #include "observability/metrics.hpp"
 #include "config/redactor.hpp"
 
@@ -108,7 +109,10 @@ public:
             out = error_response(ApiError(500, "internal", std::string("internal error: ") + e.what()));
         }
         // Nothing leaves the host with a secret in it, whatever a plugin put in its answer.
-        if (server_.redactor_) out.body = server_.redactor_->apply(out.body);
+        // (The console's files are the build's own, and hold none.)
+        if (server_.redactor_ && !static_file_) out.body = server_.redactor_->apply(out.body);
+        // Every answer is what its Content-Type says, never to be sniffed into a script.
+        out.headers.emplace("X-Content-Type-Options", "nosniff");
         // A body left unread would be taken for the next request on this connection; and a
         // stopping server lets its connections go.
         const bool close = !body_read_ || server_.stopping();
@@ -118,10 +122,19 @@ public:
             response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
             response.setContentType(out.content_type);
             for (const auto &[k, v] : out.headers) response.set(k, v);
-            response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
-            auto &stream = response.send();
-            stream << out.body;
-            stream.flush();  // on the wire before this request stops counting as in flight
+            if (out.stream) {
+                response.setChunkedTransferEncoding(true);
+                response.setKeepAlive(false);  // a stream ends with its connection
+                auto &stream = response.send();
+                stream.flush();
+                out.stream(stream, [this] { return server_.stopping(); });
+                stream.flush();
+            } else {
+                response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
+                auto &stream = response.send();
+                stream << out.body;
+                stream.flush();  // on the wire before this request stops counting as in flight
+            }
         } catch (const std::exception &e) {
             logger().debug(std::string("could not send the response: ") + e.what());
         }
@@ -134,6 +147,12 @@ private:
         body_read_ = length == 0 || (length == Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
                                      !request.getChunkedTransferEncoding());
         const Poco::URI uri(request.getURI());
+        if (server_.settings_.console && console::is_console_path(uri.getPath())) {
+            route_name = "/console";
+            static_file_ = true;
+            return console::respond(*server_.settings_.console, request.getMethod(), uri.getPath(),
+                                    request.get("If-None-Match", ""));
+        }
         ApiRequest api;
         api.method = request.getMethod();
         api.path = uri.getPath();
@@ -168,6 +187,8 @@ private:
             };
             return route.handler(api);
         }
+        // An event stream resumes from the last event its reader saw.
+        if (request.has("Last-Event-ID")) api.headers.emplace_back("last-event-id", request.get("Last-Event-ID"));
         api.body = read_body(request, *server_.settings_.body_limits, route.body);
         body_read_ = true;
         check_content_type(request, api.body);
@@ -176,6 +197,7 @@ private:
 
     ApiServer &server_;
     bool body_read_ = false;
+    bool static_file_ = false;
 };
 
 namespace {

@@ -24,6 +24,10 @@ class Redactor;
 class Metrics;
 }  // namespace relais::host
 
+namespace relais::host::console {
+class ConsoleAssets;
+}
+
 namespace relais::host::http {
 
 struct ServerSettings {
@@ -34,6 +38,8 @@ struct ServerSettings {
     // Shared with the service, which declares each connector's largest input as it loads;
     // none: the defaults of BodyLimits.
     std::shared_ptr<const BodyLimits> body_limits;
+    // The administration console's files, served at /console/; none: no console.
+    std::shared_ptr<const console::ConsoleAssets> console;
     int request_timeout_seconds = 30;
     int max_threads = 16;
     int max_queued = 64;

@@ -13,6 +13,9 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/NumberParser.h>
 
+#include <algorithm>
+#include <map>
+
 namespace relais::host::http {
 namespace {
 
@@ -121,6 +124,107 @@ NewJob new_job(const Object::Ptr &o, JobRuntime &jobs) {
     return job;
 }
 
+// The filter fields of GET /api/v1/jobs, /api/v1/jobs/count and the bulk "filter" object,
+// as strings (a query's values, or an object's).
+using FilterFields = std::map<std::string, Poco::Dynamic::Var>;
+
+FilterFields query_fields(const std::map<std::string, std::string> &query) {
+    FilterFields fields;
+    for (const auto &[k, v] : query)
+        if (k != "limit" && k != "cursor" && k != "include") fields[k] = v;
+    return fields;
+}
+
+// `where` prefixes the field names in errors ("filter." for the bulk body).
+ListFilter filter_of(const FilterFields &fields, const std::string &where) {
+    ListFilter filter;
+    const auto text = [&](const std::string &key, const Poco::Dynamic::Var &v) {
+        if (!v.isString() || v.toString().empty())
+            throw ApiError(400, "invalid_input", where + key + " must be a non-empty string");
+        return v.toString();
+    };
+    for (const auto &[key, value] : fields) {
+        if (key == "state") {
+            filter.state = job_state_from_string(text(key, value));
+            if (!filter.state)
+                throw ApiError(400, "invalid_input",
+                               "unknown " + where + "state '" + value.toString() +
+                                   "' (queued, running, waiting, succeeded, failed_retrying, dead, cancelled)");
+        } else if (key == "connector") {
+            filter.connector = text(key, value);
+        } else if (key == "action") {
+            filter.action = text(key, value);
+        } else if (key == "idempotency_key") {
+            filter.idempotency_key = text(key, value);
+        } else if (key == "since") {
+            filter.since = parse_time(value, where + "since");
+        } else if (key == "until") {
+            filter.until = parse_time(value, where + "until");
+        } else {
+            throw ApiError(400, "invalid_input",
+                           "unknown filter '" + where + key +
+                               "' (state, connector, action, idempotency_key, since, until)");
+        }
+    }
+    return filter;
+}
+
+// How many jobs one bulk request may change: past it, the answer says how many are left, and
+// the same request goes on with them.
+constexpr int kMaxBulkJobs = 10'000;
+
+// POST /api/v1/jobs/bulk: {"operation": "retry"|"cancel", "filter": {...}, "expected_count": n}.
+// Done here, job by job through the same paths as the single-job endpoints (a cancel fires
+// the final callback of a waiting job), not page by page by the caller. With expected_count,
+// nothing is done when the filter no longer matches that many jobs (what the person
+// confirmed is what is done).
+Object::Ptr run_bulk(const ApiContext &ctx, const Object::Ptr &body) {
+    for (const auto &[key, value] : *body)
+        if (key != "operation" && key != "filter" && key != "expected_count")
+            throw ApiError(400, "invalid_input", "unknown field '" + key + "' (operation, filter, expected_count)");
+    const auto operation = body->optValue<std::string>("operation", "");
+    if (operation != "retry" && operation != "cancel")
+        throw ApiError(400, "invalid_input", "\"operation\" must be \"retry\" or \"cancel\"");
+    FilterFields fields;
+    if (body->has("filter")) {
+        const auto filter_object = body->getObject("filter");
+        if (!filter_object) throw ApiError(400, "invalid_input", "\"filter\" must be an object");
+        for (const auto &[k, v] : *filter_object) fields[k] = v;
+    }
+    const auto filter = filter_of(fields, "filter.");
+    const auto matched = ctx.jobs.store().count_matching(filter);
+    if (body->has("expected_count")) {
+        const auto expected = body->get("expected_count");
+        if (!expected.isInteger() || expected.convert<int64_t>() < 0)
+            throw ApiError(400, "invalid_input", "\"expected_count\" must be an integer of at least 0");
+        if (expected.convert<int64_t>() != matched) {
+            Object::Ptr details = new Object;
+            details->set("matched", matched);
+            details->set("expected_count", expected.convert<int64_t>());
+            throw ApiError(409, "count_changed",
+                           "the filter now matches " + std::to_string(matched) + " jobs, not " +
+                               expected.toString() + ": nothing was changed; confirm the new count",
+                           details);
+        }
+    }
+    const auto ids = ctx.jobs.store().ids_matching(filter, kMaxBulkJobs);
+    int64_t changed = 0;
+    const auto now = ctx.jobs.scheduler().clock().now_ms();
+    for (const auto id : ids) {
+        if (operation == "retry" ? ctx.jobs.store().retry(id, now) : ctx.jobs.scheduler().cancel(id)) ++changed;
+    }
+    if (operation == "retry" && changed > 0) ctx.jobs.scheduler().notify();
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("operation", operation);
+    o->set("matched", matched);
+    o->set("changed", changed);
+    // Those the operation does not apply to: a retry of a job that is not dead or cancelled,
+    // a cancel of one already finished.
+    o->set("unchanged", static_cast<int64_t>(ids.size()) - changed);
+    o->set("remaining", std::max<int64_t>(0, matched - static_cast<int64_t>(ids.size())));
+    return o;
+}
+
 }  // namespace
 
 void add_job_routes(ApiRouter &router, ApiContext ctx) {
@@ -140,16 +244,7 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
         return out;
     });
     router.add("GET", "/api/v1/jobs", Scope::client, [ctx](const ApiRequest &req) {
-        ListFilter filter;
-        if (const auto it = req.query.find("state"); it != req.query.end()) {
-            filter.state = job_state_from_string(it->second);
-            if (!filter.state)
-                throw ApiError(400, "invalid_input",
-                               "unknown state '" + it->second +
-                                   "' (queued, running, waiting, succeeded, failed_retrying, dead, cancelled)");
-        }
-        if (const auto it = req.query.find("connector"); it != req.query.end()) filter.connector = it->second;
-        if (const auto it = req.query.find("since"); it != req.query.end()) filter.since = parse_time(it->second, "since");
+        ListFilter filter = filter_of(query_fields(req.query), "");
         if (const auto it = req.query.find("limit"); it != req.query.end()) {
             int limit = 0;
             if (!Poco::NumberParser::tryParse(it->second, limit) || limit < 1 || limit > kMaxListLimit)
@@ -170,6 +265,15 @@ void add_job_routes(ApiRouter &router, ApiContext ctx) {
         o->set("jobs", list);
         if (page.next_cursor) o->set("next_cursor", *page.next_cursor);
         return ApiResponse::json(200, o);
+    });
+    router.add("GET", "/api/v1/jobs/count", Scope::client, [ctx](const ApiRequest &req) {
+        const auto filter = filter_of(query_fields(req.query), "");
+        Object::Ptr o = new Object;
+        o->set("count", ctx.jobs.store().count_matching(filter));
+        return ApiResponse::json(200, o);
+    });
+    router.add("POST", "/api/v1/jobs/bulk", Scope::admin, [ctx](const ApiRequest &req) {
+        return ApiResponse::json(200, run_bulk(ctx, body_object(req.body)));
     });
     router.add("GET", "/api/v1/jobs/{id}", Scope::client, [ctx](const ApiRequest &req) {
         const bool with_input = include_input(req);

@@ -153,6 +153,17 @@ struct ListFilter {
     std::optional<int64_t> since{};       // created_at >= since
     int limit = 50;                       // 1..kMaxListLimit
     std::optional<std::string> cursor{};  // next_cursor of the previous page
+    std::optional<std::string> action{};
+    std::optional<std::string> idempotency_key{};
+    std::optional<int64_t> until{};       // created_at < until
+};
+
+// Jobs that ended in one minute, by how they ended: what the console charts.
+struct MinuteOutcomes {
+    int64_t minute = 0;  // its first millisecond
+    int64_t succeeded = 0;
+    int64_t dead = 0;
+    int64_t cancelled = 0;
 };
 
 inline constexpr int kMaxListLimit = 500;

@@ -8,14 +8,16 @@
 #include <Poco/Timestamp.h>
 
 namespace relais::host {
+
+std::string job_time_text(int64_t ms) {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
+}
 namespace {
 
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-std::string iso(int64_t ms) {
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), Poco::DateTimeFormat::ISO8601_FRAC_FORMAT);
-}
+std::string iso(int64_t ms) { return job_time_text(ms); }
 
 Poco::Dynamic::Var json_or_text(const std::string &text) {
     try {

@@ -137,6 +137,15 @@ public:
     // did not produce.
     virtual Page list(const ListFilter &filter) = 0;
 
+    // How many jobs match the filter (its limit and cursor ignored), and their ids, newest
+    // first, up to `limit`: what a bulk retry or cancel works on.
+    virtual int64_t count_matching(const ListFilter &filter) = 0;
+    virtual std::vector<JobId> ids_matching(const ListFilter &filter, int limit) = 0;
+
+    // The jobs that ended (succeeded, dead or cancelled) in each minute from `since` to `now`
+    // (minutes with none left out), by their last change; purged jobs are not counted.
+    virtual std::vector<MinuteOutcomes> finished_by_minute(int64_t since, int64_t now) = 0;
+
     // How many jobs are in `state` (of one connector, or of all), for metrics and readiness.
     virtual int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) = 0;
     // How many jobs claim() could take at `now` (of one connector, or of all): the queue's depth.

@@ -528,6 +528,29 @@ int64_t QuotaLimiter::used_today(const std::string &connector) {
     return it->second.used_today;
 }
 
+std::vector<QuotaLimiter::WindowUse> QuotaLimiter::usage(const std::string &connector) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<WindowUse> out;
+    const auto it = connectors_.find(connector);
+    if (it == connectors_.end()) return out;
+    const auto now = clock_.now_ms();
+    const auto margin = it->second.settings.margin_ms;
+    for (const auto &[scope, rules] : it->second.scopes) {
+        const auto used = it->second.shared.find(scope);
+        for (const auto &rule : rules.shared) {
+            WindowUse u;
+            u.scope = scope;
+            u.describe = rule.describe;
+            u.limit = rule.count;
+            u.window_ms = rule.window_ms > 0 ? rule.window_ms - margin : 0;
+            if (used != it->second.shared.end())
+                u.used = rule.window_ms > 0 ? in_window(used->second, rule.window_ms, now) : used->second.held;
+            out.push_back(std::move(u));
+        }
+    }
+    return out;
+}
+
 size_t QuotaLimiter::tracked(const std::string &connector) {
     std::lock_guard lock(mutex_);
     const auto it = connectors_.find(connector);

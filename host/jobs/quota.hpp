@@ -202,6 +202,18 @@ public:
     // count when first read that day, plus what it granted since).
     int64_t used_today(const std::string &connector);
 
+    // The use of each shared window of a connector now: how much of each limit is taken (for
+    // a concurrency limit, the slots held), in the order of compile's rules per scope. Per-key
+    // windows are left out: their use is one number per key.
+    struct WindowUse {
+        std::string scope;
+        std::string describe;  // "5 per 1 s of requests"
+        int64_t limit = 0;
+        int64_t window_ms = 0;  // 0: a concurrency limit
+        int64_t used = 0;
+    };
+    std::vector<WindowUse> usage(const std::string &connector);
+
     // How many (scope) and (scope, key) entries the limiter keeps for a connector (after a
     // sweep of the forgettable ones): what stays bounded with many keys.
     size_t tracked(const std::string &connector);

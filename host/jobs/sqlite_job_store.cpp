@@ -626,28 +626,49 @@ std::optional<Job> SqliteJobStore::find(const std::string &connector, const std:
     return single_job(q);
 }
 
+namespace {
+
+// The WHERE conditions of a filter (without its cursor), and their binding in the same order.
+// Each combination is its own cached statement, so each can use the index that fits it rather
+// than one catch-all query with "? IS NULL OR ..." that can't.
+std::string filter_conditions(const ListFilter &filter) {
+    std::string sql;
+    if (filter.state) sql += " AND state = ?";
+    if (filter.connector) sql += " AND connector = ?";
+    if (filter.action) sql += " AND action = ?";
+    if (filter.idempotency_key) sql += " AND idempotency_key = ?";
+    if (filter.since) sql += " AND created_at >= ?";
+    if (filter.until) sql += " AND created_at < ?";
+    return sql;
+}
+
+template <typename Query>
+int bind_filter(Query &q, const ListFilter &filter) {
+    int index = 0;
+    if (filter.state) q.bind(++index, to_string(*filter.state));
+    if (filter.connector) q.bind(++index, *filter.connector);
+    if (filter.action) q.bind(++index, *filter.action);
+    if (filter.idempotency_key) q.bind(++index, *filter.idempotency_key);
+    if (filter.since) q.bind(++index, *filter.since);
+    if (filter.until) q.bind(++index, *filter.until);
+    return index;
+}
+
+}  // namespace
+
 Page SqliteJobStore::list(const ListFilter &filter) {
     if (filter.limit < 1 || filter.limit > kMaxListLimit)
         throw std::invalid_argument("limit must be between 1 and " + std::to_string(kMaxListLimit) + ", not " +
                                     std::to_string(filter.limit));
-    // One statement per combination of filters (at most 16, each cached), so each can use the
-    // index that fits it rather than one catch-all query with "? IS NULL OR ..." that can't.
-    // The parameters are bound below in the order the conditions are added here.
     std::optional<std::pair<int64_t, JobId>> after;
     if (filter.cursor) after = decode_cursor(*filter.cursor);
-    std::string sql = "SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE 1";
-    if (filter.state) sql += " AND state = ?";
-    if (filter.connector) sql += " AND connector = ?";
-    if (filter.since) sql += " AND created_at >= ?";
+    std::string sql = "SELECT " RELAIS_JOB_COLUMNS " FROM jobs WHERE 1" + filter_conditions(filter);
     if (after) sql += " AND (created_at, id) < (?, ?)";
     sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
 
     std::lock_guard lock(mutex_);
     auto q = db_->query(sql);
-    int index = 0;
-    if (filter.state) q.bind(++index, to_string(*filter.state));
-    if (filter.connector) q.bind(++index, *filter.connector);
-    if (filter.since) q.bind(++index, *filter.since);
+    int index = bind_filter(q, filter);
     if (after) {
         q.bind(++index, after->first);
         q.bind(++index, after->second);
@@ -660,6 +681,39 @@ Page SqliteJobStore::list(const ListFilter &filter) {
         page.next_cursor = encode_cursor(page.jobs.back().created_at, page.jobs.back().id);
     }
     return page;
+}
+
+int64_t SqliteJobStore::count_matching(const ListFilter &filter) {
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("SELECT COUNT(*) FROM jobs WHERE 1" + filter_conditions(filter));
+    bind_filter(q, filter);
+    q.step();
+    return q.int64(0);
+}
+
+std::vector<JobId> SqliteJobStore::ids_matching(const ListFilter &filter, int limit) {
+    if (limit < 1) throw std::invalid_argument("ids_matching needs a limit of at least 1");
+    std::lock_guard lock(mutex_);
+    auto q = db_->query("SELECT id FROM jobs WHERE 1" + filter_conditions(filter) +
+                        " ORDER BY created_at DESC, id DESC LIMIT ?");
+    const int index = bind_filter(q, filter);
+    q.bind(index + 1, limit);
+    std::vector<JobId> ids;
+    while (q.step()) ids.push_back(q.int64(0));
+    return ids;
+}
+
+std::vector<MinuteOutcomes> SqliteJobStore::finished_by_minute(int64_t since, int64_t now) {
+    std::lock_guard lock(mutex_);
+    auto q = db_->query(
+        "SELECT (updated_at / 60000) * 60000 AS minute, "
+        "SUM(state = 'succeeded'), SUM(state = 'dead'), SUM(state = 'cancelled') FROM jobs "
+        "WHERE state IN ('succeeded', 'dead', 'cancelled') AND updated_at >= ?1 AND updated_at <= ?2 "
+        "GROUP BY minute ORDER BY minute");
+    q.bind_all(since, now);
+    std::vector<MinuteOutcomes> out;
+    while (q.step()) out.push_back({q.int64(0), q.int64(1), q.int64(2), q.int64(3)});
+    return out;
 }
 
 int64_t SqliteJobStore::count(JobState state, const std::optional<std::string> &connector) {

@@ -90,6 +90,9 @@ public:
     std::optional<JobDetail> get(JobId id) override;
     std::optional<Job> find(const std::string &connector, const std::string &idempotency_key) override;
     Page list(const ListFilter &filter) override;
+    int64_t count_matching(const ListFilter &filter) override;
+    std::vector<JobId> ids_matching(const ListFilter &filter, int limit) override;
+    std::vector<MinuteOutcomes> finished_by_minute(int64_t since, int64_t now) override;
     int64_t count(JobState state, const std::optional<std::string> &connector = std::nullopt) override;
     int64_t count_runnable(int64_t now, const std::optional<std::string> &connector = std::nullopt) override;
 

@@ -1,9 +1,12 @@
 #include "observability/logging.hpp"
 
+#include "observability/log_tail.hpp"
+
 #include <Poco/ConsoleChannel.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Formatter.h>
 #include <Poco/FormattingChannel.h>
+#include <Poco/SplitterChannel.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
 #include <Poco/TextConverter.h>
@@ -191,7 +194,11 @@ void configure_logging(const LogSettings &settings, std::shared_ptr<const Redact
     Poco::Formatter::Ptr formatter(new LineFormatter(json));
     Poco::Channel::Ptr console(new Poco::ConsoleChannel(out));  // a line, then std::endl, under a lock
     Poco::Channel::Ptr formatting(new Poco::FormattingChannel(formatter, console));
-    Poco::Channel::Ptr chain(new RedactingChannel(std::move(redactor), formatting));
+    // After redaction, every line goes both out and to the console's live tail.
+    Poco::AutoPtr<Poco::SplitterChannel> split(new Poco::SplitterChannel);
+    split->addChannel(formatting);
+    split->addChannel(Poco::Channel::Ptr(new LogTailChannel));
+    Poco::Channel::Ptr chain(new RedactingChannel(std::move(redactor), split));
 
     static std::mutex configuring;
     std::lock_guard guard(configuring);

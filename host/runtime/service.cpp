@@ -1,9 +1,12 @@
 #include "runtime/service.hpp"
 
+#include "console/console_assets.hpp"
 #include "http/api_routes.hpp"
 #include "observability/logging.hpp"
 
 #include <Poco/Logger.h>
+
+#include <cstdlib>
 
 namespace relais::host {
 namespace {
@@ -48,6 +51,17 @@ http::ServerSettings server_settings(const HostConfig &host) {
     s.max_threads = static_cast<int>(host.api.max_threads);
     s.max_queued = static_cast<int>(host.api.max_queued);
     return s;
+}
+
+// The console's files: those built in, or, for working on the page, those of the directory
+// RELAIS_CONSOLE_DIR names.
+std::shared_ptr<const console::ConsoleAssets> console_assets() {
+    const char *directory = std::getenv("RELAIS_CONSOLE_DIR");
+    if (directory && *directory) {
+        logger().warning(std::string("serving the console from ") + directory + " (RELAIS_CONSOLE_DIR), not the built-in one");
+        return std::make_shared<const console::ConsoleAssets>(directory);
+    }
+    return std::make_shared<const console::ConsoleAssets>();
 }
 
 }  // namespace
@@ -133,6 +147,7 @@ void Service::start() {
         logger().warning("configuration section connectors." + name + " names no loaded plugin");
     auto settings = server_settings(config_.host);
     settings.body_limits = body_limits_;
+    settings.console = console_assets();
     server_ = std::make_unique<http::ApiServer>(std::move(settings), router_, auth_, redactor_, &metrics_);
     server_->start();
     ready_ = true;
