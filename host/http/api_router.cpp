@@ -30,27 +30,23 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 bool is_placeholder(std::string_view part) { return part.size() > 2 && part.front() == '{' && part.back() == '}'; }
 
-// Whether the template matches the segments, literal parts compared in place.
-bool matches(std::string_view tmpl, const std::vector<std::string_view> &segments) {
-    std::size_t pos = 0;
-    std::size_t i = 0;
-    for (auto part = next_segment(tmpl, pos); !part.empty(); part = next_segment(tmpl, pos), ++i) {
-        if (i == segments.size()) return false;
-        if (!is_placeholder(part) && part != segments[i]) return false;
-    }
-    return i == segments.size();
+// Whether the route's parts match the segments, literal parts compared in place.
+bool matches(const Route &route, const std::vector<std::string_view> &segments) {
+    if (route.parts.size() != segments.size()) return false;
+    for (size_t i = 0; i < segments.size(); ++i)
+        if (!is_placeholder(route.parts[i]) && route.parts[i] != segments[i]) return false;
+    return true;
 }
 
-// The {placeholders} of a template known to match, percent-decoded.
-std::map<std::string, std::string> params_of(std::string_view tmpl, const std::vector<std::string_view> &segments) {
+// The {placeholders} of a route known to match, percent-decoded.
+std::map<std::string, std::string> params_of(const Route &route, const std::vector<std::string_view> &segments) {
     std::map<std::string, std::string> found;
-    std::size_t pos = 0;
-    std::size_t i = 0;
-    for (auto part = next_segment(tmpl, pos); !part.empty(); part = next_segment(tmpl, pos), ++i) {
+    for (size_t i = 0; i < segments.size(); ++i) {
+        const auto &part = route.parts[i];
         if (!is_placeholder(part)) continue;
         std::string decoded;
         Poco::URI::decode(std::string(segments[i]), decoded);
-        found[std::string(part.substr(1, part.size() - 2))] = std::move(decoded);
+        found[part.substr(1, part.size() - 2)] = std::move(decoded);
     }
     return found;
 }
@@ -79,7 +75,10 @@ void ApiRouter::add(std::string method, std::string path, Scope scope, Handler h
 }
 
 void ApiRouter::add(std::string method, std::string path, Scope scope, BodyKind body, Handler handler) {
-    routes_.push_back({std::move(method), std::move(path), scope, std::move(handler), body});
+    Route route{std::move(method), std::move(path), scope, std::move(handler), body, {}, 0};
+    for (const auto part : split_path(route.path)) route.parts.emplace_back(part);
+    route.literals = literal_segments(route.path);
+    routes_.push_back(std::move(route));
 }
 
 const Route &ApiRouter::match(const std::string &method, const std::string &path,
@@ -87,18 +86,20 @@ const Route &ApiRouter::match(const std::string &method, const std::string &path
     const auto segments = split_path(path);
     // The most literal templates win: /api/v1/jobs/bulk is that route's, not a job named
     // "bulk" of /api/v1/jobs/{id}, whatever the method; the others do not answer it at all.
+    const Route *found = nullptr;
     int best = -1;
-    for (const auto &r : routes_)
-        if (matches(r.path, segments)) best = std::max(best, literal_segments(r.path));
-    std::string allowed;
     for (const auto &r : routes_) {
-        if (!matches(r.path, segments) || literal_segments(r.path) != best) continue;
-        if (r.method == method) {
-            params = params_of(r.path, segments);
-            return r;
-        }
-        allowed += (allowed.empty() ? "" : ", ") + r.method;
+        if (r.literals < best || !matches(r, segments)) continue;
+        if (r.literals > best || (r.method == method && (!found || found->method != method))) found = &r;
+        best = std::max(best, r.literals);
     }
+    if (found && found->method == method) {
+        params = params_of(*found, segments);
+        return *found;
+    }
+    std::string allowed;
+    for (const auto &r : routes_)
+        if (r.literals == best && matches(r, segments)) allowed += (allowed.empty() ? "" : ", ") + r.method;
     if (!allowed.empty()) {
         ApiError e(405, "method_not_allowed", "method " + method + " is not allowed on " + path + " (allowed: " +
                                                   allowed + ")");

@@ -55,6 +55,10 @@ struct Route {
     Scope scope;
     Handler handler;
     BodyKind body = BodyKind::standard;  // which body limit applies (body_limits.hpp)
+    // The template cut into its segments once, when the route is added: each request then
+    // compares segments, not text.
+    std::vector<std::string> parts;
+    int literals = 0;  // how many parts are not {placeholders}
 };
 
 class ApiRouter {

@@ -20,10 +20,13 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <istream>
 
 namespace relais::host::http {
 namespace {
+
+constexpr int kKeepAliveSeconds = 5;
 
 Poco::Logger &logger() { return Poco::Logger::get("relais.http"); }
 
@@ -248,7 +251,10 @@ void ApiServer::start() {
     params->setMaxQueued(settings_.max_queued);
     params->setTimeout(Poco::Timespan(settings_.request_timeout_seconds, 0));
     params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(settings_.request_timeout_seconds, 0));
+    // An idle kept-alive connection holds one of the threads while it waits for its next
+    // request: a browser's console tab keeps six, a client pool more. A few seconds keep a
+    // busy client's connection warm and give an idle one's thread back soon.
+    params->setKeepAliveTimeout(Poco::Timespan(std::min(settings_.request_timeout_seconds, kKeepAliveSeconds), 0));
     params->setMaxKeepAliveRequests(0);  // unlimited
     params->setServerName("relais");
     factory_ = new HandlerFactory(*this);
