@@ -1,7 +1,9 @@
-// relais serve: the service, in the foreground (systemd runs it as Type=simple).
+// relais serve: the service, in the foreground (systemd runs it as Type=notify: READY=1 once
+// the API listens).
 //
 // SIGTERM or SIGINT: stop accepting, let requests in flight finish within the configured
-// grace period, exit 0. SIGHUP: rescan the plugin directory (as POST /api/v1/plugins/reload).
+// grace period, exit 0. SIGHUP: rescan the plugin directory (as POST /api/v1/plugins/reload),
+// between RELOADING=1 and READY=1.
 #include "cli/cli.hpp"
 #include "cli/cli_args.hpp"
 
@@ -9,6 +11,7 @@
 #include "observability/logging.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "runtime/service.hpp"
+#include "runtime/systemd_notify.hpp"
 
 #include <Poco/Logger.h>
 
@@ -98,18 +101,22 @@ int serve_command(const GlobalOptions &global, const std::vector<std::string> &a
     host::configure_logging(log_settings(service.config().host.log), service.redactor());
     PidFile pid_file((*vm)["pid-file"].as<std::string>());
     service.start();
+    host::notify_ready("listening on " + service.url());
 
     for (;;) {
         int signal = 0;
         if (sigwait(&signals, &signal) != 0) continue;
         if (signal == SIGHUP) {
             logger().information("SIGHUP: reloading plugins");
+            host::notify_reloading();
             service.reload();
+            host::notify_ready("listening on " + service.url());
             continue;
         }
         logger().information(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
         break;
     }
+    host::notify_stopping();
     if (!service.stop()) {
         // Threads are still inside plugin calls that cannot be interrupted: leave without
         // running destructors under them.

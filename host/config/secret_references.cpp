@@ -32,10 +32,17 @@ const std::regex &file_reference() {
     return pattern;
 }
 
+// A systemd credential (LoadCredential=NAME:PATH): the file NAME in $CREDENTIALS_DIRECTORY.
+const std::regex &credential_reference() {
+    static const std::regex pattern(R"(\$\{credential:([A-Za-z0-9_][A-Za-z0-9_.-]*)\})");
+    return pattern;
+}
+
 }  // namespace
 
 bool is_reference(const std::string &text) {
-    return std::regex_match(text, env_reference()) || std::regex_match(text, file_reference());
+    return std::regex_match(text, env_reference()) || std::regex_match(text, file_reference()) ||
+           std::regex_match(text, credential_reference());
 }
 
 ReferenceResolver::ReferenceResolver(const Environment &environment, fs::path base, Report &report)
@@ -76,8 +83,20 @@ std::string ReferenceResolver::resolve_string(const std::string &text, const std
         }
         return resolved(path, text, it->second);
     }
-    if (std::regex_match(text, m, file_reference())) {
-        const fs::path file = base_ / m[1].str();
+    fs::path file;
+    if (std::regex_match(text, m, credential_reference())) {
+        const auto it = environment_.find("CREDENTIALS_DIRECTORY");
+        if (it == environment_.end() || it->second.empty()) {
+            report_.add(path, text + ": expected CREDENTIALS_DIRECTORY to be set (systemd sets it for a unit with "
+                                     "LoadCredential=), found it unset");
+            unresolved_.insert(path);
+            return text;
+        }
+        file = fs::path(it->second) / m[1].str();
+    } else if (std::regex_match(text, m, file_reference())) {
+        file = base_ / m[1].str();
+    }
+    if (!file.empty()) {
         const FileContent content = read_small_file(file, kMaxSecretBytes);
         if (!content.error.empty()) {
             report_.add(path, text + ": expected a readable file, found " + file.string() + ": " + content.error);
@@ -112,7 +131,7 @@ std::string ReferenceResolver::unescape(const std::string &text, const std::stri
             i += 3;
         } else if (text.compare(i, 2, "${") == 0) {
             report_.add(path,
-                        "expected a whole value ${env:NAME} or ${file:PATH}, or $${ for a literal ${, "
+                        "expected a whole value ${env:NAME}, ${file:PATH} or ${credential:NAME}, or $${ for a literal ${, "
                         "found a string with another use of ${ (value hidden)");
             unresolved_.insert(path);
             return text;

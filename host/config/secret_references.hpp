@@ -1,8 +1,10 @@
-// Secret references in configuration values: a string value that is exactly ${env:NAME} or
-// ${file:PATH} becomes the variable's value or the file's content (line breaks at its end
-// removed; PATH relative to the configuration's directory). $${ stands for a literal ${; any
-// other ${ is an error, so a reference inside a longer string ("Bearer ${env:X}") is refused
-// rather than kept as text that would fail much later and much less clearly.
+// Secret references in configuration values: a string value that is exactly ${env:NAME},
+// ${file:PATH} or ${credential:NAME} becomes the variable's value or the file's content (line
+// breaks at its end removed; PATH relative to the configuration's directory; a credential is
+// the file NAME in $CREDENTIALS_DIRECTORY, where systemd puts a unit's LoadCredential= files).
+// $${ stands for a literal ${; any other ${ is an error, so a reference inside a longer string
+// ("Bearer ${env:X}") is refused rather than kept as text that would fail much later and much
+// less clearly.
 #pragma once
 
 #include "config/environment.hpp"
@@ -19,7 +21,7 @@ namespace relais::host::config {
 
 class Report;
 
-// Whether `text` is a whole ${env:NAME} or ${file:PATH} reference.
+// Whether `text` is a whole ${env:NAME}, ${file:PATH} or ${credential:NAME} reference.
 bool is_reference(const std::string &text);
 
 // Replaces the references in every string value of a document, remembering what each resolved

@@ -365,6 +365,28 @@ TEST_CASE("host config: secret references from the environment and from files", 
     CHECK(loaded.secret_values == Lines{"the-client-id", "file-secret", "$${kept}"});
 }
 
+TEST_CASE("host config: a systemd credential is the file of that name in $CREDENTIALS_DIRECTORY", "[host_config]") {
+    Config c;
+    fs::create_directory(c.dir / "credentials");
+    c.write_file("credentials/admin-token", "credential-admin-token\n");
+    c.env = {{"CREDENTIALS_DIRECTORY", (c.dir / "credentials").string()}};
+    const LoadedConfig loaded = c.load(R"({"host": {"tokens": [
+        {"name": "admin", "token": "${credential:admin-token}", "scopes": ["admin"]}]},
+        "connectors": {"chorus": {"client_secret": "${credential:admin-token}"}}})");
+    CHECK(text_of(loaded.connectors.at("chorus")) == R"({"client_secret":"credential-admin-token"})");
+    CHECK(loaded.secret_values == Lines{"credential-admin-token"});
+
+    CHECK(c.problems(R"({"connectors": {"chorus": {"client_secret": "${credential:missing}"}}})") ==
+          Lines{"connectors.chorus.client_secret: ${credential:missing}: expected a readable file, found " +
+                (c.dir / "credentials" / "missing").string() + ": No such file or directory"});
+    // A name is a file name, never a path out of the directory.
+    CHECK(c.problems(R"({"connectors": {"chorus": {"client_secret": "${credential:../relais.json}"}}})").size() == 1);
+    c.env = {};
+    CHECK(c.problems(R"({"connectors": {"chorus": {"client_secret": "${credential:admin-token}"}}})") ==
+          Lines{"connectors.chorus.client_secret: ${credential:admin-token}: expected CREDENTIALS_DIRECTORY to be "
+                "set (systemd sets it for a unit with LoadCredential=), found it unset"});
+}
+
 TEST_CASE("host config: a missing variable or unreadable file names the key and the reference", "[host_config]") {
     Config c;
     c.env = {{"SET", "value-of-set"}};
@@ -390,7 +412,7 @@ TEST_CASE("host config: a missing variable or unreadable file names the key and 
                 "host.tls.private_key: ${env:CERT}: expected environment variable CERT to be set, found it unset",
                 "host.tokens[0].token: ${env:T}: expected environment variable T to be set, found it unset",
                 "host.tokens[1].token: ${env:T}: expected environment variable T to be set, found it unset",
-                "host.tokens[2].token: expected a whole value ${env:NAME} or ${file:PATH}, or $${ for a literal ${, "
+                "host.tokens[2].token: expected a whole value ${env:NAME}, ${file:PATH} or ${credential:NAME}, or $${ for a literal ${, "
                 "found a string with another use of ${ (value hidden)"});
 }
 
@@ -404,7 +426,7 @@ TEST_CASE("host config: $${ escapes a literal ${, any other ${ is refused", "[ho
     CHECK(loaded.secret_values == Lines{"value-of-x"});
 
     const std::string refused =
-        "expected a whole value ${env:NAME} or ${file:PATH}, or $${ for a literal ${, "
+        "expected a whole value ${env:NAME}, ${file:PATH} or ${credential:NAME}, or $${ for a literal ${, "
         "found a string with another use of ${ (value hidden)";
     CHECK(c.problems(R"({"connectors": {"d": {"header": "Bearer ${env:X}", "bad_name": "${env:1X}",
                                               "empty": "${env:}", "unknown": "${vault:x}", "open": "${env:X"}}})") ==
