@@ -1,11 +1,13 @@
 # relais_add_plugin(<name> VERSION <x.y.z> SOURCES <files...>
 #                   [LIBRARIES <targets...>] [OUTPUT_DIRECTORY <dir>] [INSTALL_DESTINATION <dir>]
-#                   [FILE_NAME <file name without .so>] [ABI_MIN <n>] [ABI_MAX <n>])
+#                   [FILE_NAME <file name without .so>] [ABI_MIN <n>] [ABI_MAX <n>]
+#                   [COMPONENT <install component>])
 #
 # Builds a Relais connector plugin: a shared module `<name>.so` exporting only the entry
 # symbol, and beside it `<name>.manifest.json` (name, version, ABI range, sha256 of the
 # library), which the host reads before it loads the library. FILE_NAME gives the files
-# another name, e.g. `chorus-1.2.0` so that two versions can sit side by side.
+# another name, e.g. `chorus-1.2.0` so that two versions can sit side by side. COMPONENT puts
+# the installed files in that install component (a package of their own with CPack).
 #
 # The plugin's code sees RELAIS_PLUGIN_NAME and RELAIS_PLUGIN_VERSION, so the version is
 # written in one place: here.
@@ -13,7 +15,7 @@
 set(_RELAIS_SDK_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "Where RelaisManifest.cmake lives")
 
 function(relais_add_plugin name)
-    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "VERSION;OUTPUT_DIRECTORY;INSTALL_DESTINATION;ABI_MIN;ABI_MAX;FILE_NAME"
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "VERSION;OUTPUT_DIRECTORY;INSTALL_DESTINATION;ABI_MIN;ABI_MAX;FILE_NAME;COMPONENT"
                           "SOURCES;LIBRARIES")
     if(NOT name MATCHES "^[a-z][a-z0-9_]*$" OR name MATCHES "^.{33,}$")
         message(FATAL_ERROR "relais_add_plugin: name '${name}' must match [a-z][a-z0-9_]{0,31}")
@@ -60,8 +62,28 @@ function(relais_add_plugin name)
         VERBATIM)
 
     if(ARG_INSTALL_DESTINATION)
-        install(TARGETS ${target} LIBRARY DESTINATION "${ARG_INSTALL_DESTINATION}")
-        install(FILES "$<TARGET_FILE_DIR:${target}>/${ARG_FILE_NAME}.manifest.json"
-                DESTINATION "${ARG_INSTALL_DESTINATION}")
+        set(component)
+        if(ARG_COMPONENT)
+            set(component COMPONENT "${ARG_COMPONENT}")
+        endif()
+        install(TARGETS ${target} LIBRARY DESTINATION "${ARG_INSTALL_DESTINATION}" ${component})
+        # The manifest is written again from the installed library: an install that strips it
+        # (cmake --install --strip, CPack's CPACK_STRIP_FILES) changes its sha256.
+        if(IS_ABSOLUTE "${ARG_INSTALL_DESTINATION}")
+            set(installed_dir "\$ENV{DESTDIR}${ARG_INSTALL_DESTINATION}")
+        else()
+            set(installed_dir "\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${ARG_INSTALL_DESTINATION}")
+        endif()
+        install(CODE "
+            set(LIBRARY \"${installed_dir}/${ARG_FILE_NAME}.so\")
+            set(MANIFEST \"${installed_dir}/${ARG_FILE_NAME}.manifest.json\")
+            set(NAME ${name})
+            set(VERSION ${ARG_VERSION})
+            set(ABI_MIN ${ARG_ABI_MIN})
+            set(ABI_MAX ${ARG_ABI_MAX})
+            message(STATUS \"Writing manifest: \${MANIFEST}\")
+            include(\"${_RELAIS_SDK_CMAKE_DIR}/RelaisManifest.cmake\")
+            list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${MANIFEST}\")
+            " ${component})
     endif()
 endfunction()
