@@ -2,7 +2,7 @@
 // a text alternative (role="img" with a label, and the numbers as a table beside it).
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
-import { number, time } from './format.js';
+import { hourMinute, number, time } from './format.js';
 
 export const OUTCOMES = [
   ['succeeded', '#1a7f37'],
@@ -29,7 +29,7 @@ export function quotaMeter(used, limit, label) {
     h('span', { class: 'meter-words' }, words));
 }
 
-// Jobs per minute, stacked by outcome; minutes: [{minute (ms), succeeded, failed, dead, cancelled}].
+// Jobs per minute, stacked by outcome; minutes: [{minute (a time), succeeded, failed, dead, cancelled}].
 export function jobsPerMinute(minutes, caption) {
   const width = 600;
   const height = 180;
@@ -57,8 +57,11 @@ export function jobsPerMinute(minutes, caption) {
   });
   const labels = [];
   if (minutes.length) {
-    for (const i of [0, Math.floor((minutes.length - 1) / 2), minutes.length - 1]) {
-      labels.push(h('svg:text', { x: (left + i * step + step / 2).toFixed(2), y: height - 6, 'text-anchor': 'middle', class: 'axis' }, time(minutes[i].minute).slice(0, 5)));
+    // The first and last labels are anchored inward, so that they stay inside the chart.
+    const ticks = [[0, 'start'], [Math.floor((minutes.length - 1) / 2), 'middle'], [minutes.length - 1, 'end']];
+    for (const [i, anchor] of ticks) {
+      const x = anchor === 'start' ? left + i * step : anchor === 'end' ? left + (i + 1) * step : left + i * step + step / 2;
+      labels.push(h('svg:text', { x: x.toFixed(2), y: height - 6, 'text-anchor': anchor, class: 'axis' }, hourMinute(minutes[i].minute)));
     }
   }
   const total = totals.reduce((a, b) => a + b, 0);

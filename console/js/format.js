@@ -15,6 +15,10 @@ export function time(value) {
   return new Intl.DateTimeFormat(locale(), { timeStyle: 'medium' }).format(d);
 }
 
+export function hourMinute(value) {
+  return new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(value));
+}
+
 // "in 3 min", "12 s ago"
 export function relative(value) {
   const d = new Date(value);
@@ -55,7 +59,8 @@ export function stateBadge(state, kind = 'job') {
 }
 
 export function json(value) {
-  return h('pre', { class: 'json' }, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  // Focusable: a long document scrolls in its box, which the keyboard must reach too.
+  return h('pre', { class: 'json', tabindex: '0' }, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 }
 
 export function number(n) {

@@ -16,9 +16,13 @@ function pointer(parent, key) {
   return parent + '/' + String(key).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-// "client_secret" -> "Client secret"
+// Words of settings names that read as acronyms; general terms, not any connector's.
+const ACRONYMS = { api: 'API', url: 'URL', uri: 'URI', id: 'ID', ca: 'CA', oauth: 'OAuth', tls: 'TLS', ssl: 'SSL', http: 'HTTP', https: 'HTTPS', ews: 'EWS', ip: 'IP' };
+
+// "client_secret" -> "Client secret", "oauth_url" -> "OAuth URL"
 function humanize(key) {
-  const s = String(key).replace(/[_-]+/g, ' ').trim();
+  const words = String(key).split(/[_\s-]+/).filter(Boolean).map((w) => ACRONYMS[w.toLowerCase()] || w);
+  const s = words.join(' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
@@ -282,7 +286,8 @@ class Form {
       : h('fieldset', { class: 'object', dataset: { path } },
         h('legend', {}, name.label, name.key ? h('code', { class: 'key' }, name.key) : null),
         schema.description ? h('p', { class: 'help' }, helpParts(schema)) : null, body.el, problem);
-    this.fields.set(path, { container: el, input: el.querySelector('input, select, textarea, button'), problem });
+    // The root's problems (no field) are the caller's to show, beside the form's buttons.
+    if (path !== '') this.fields.set(path, { container: el, input: el.querySelector('input, select, textarea, button'), problem });
     return {
       el,
       read: () => {

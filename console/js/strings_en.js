@@ -200,6 +200,7 @@ export const en = {
   'logs.level': 'Level at least',
   'logs.text': 'Containing',
   'logs.lines': 'Log lines, newest last',
+  'logs.empty': 'No line matches the filter yet; new ones appear here as they are written.',
   'logs.pause': 'Pause',
   'logs.resume': 'Resume',
   'logs.loading': 'Loading…',

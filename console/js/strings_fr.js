@@ -200,6 +200,7 @@ export const fr = {
   'logs.level': 'Niveau minimal',
   'logs.text': 'Contenant',
   'logs.lines': 'Lignes du journal, les plus récentes en bas',
+  'logs.empty': 'Aucune ligne ne correspond encore au filtre ; les nouvelles s\'affichent ici dès qu\'elles sont écrites.',
   'logs.pause': 'Pause',
   'logs.resume': 'Reprendre',
   'logs.loading': 'Chargement…',

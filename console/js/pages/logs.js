@@ -36,7 +36,7 @@ export function render(main, _params, query) {
   const pause = h('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false', on: { click: togglePause } }, t('logs.pause'));
   // The live region is around the list, not on it: role="log" on the <ol> would hide that its
   // lines are list items.
-  const list = h('ol', { class: 'log', 'aria-label': t('logs.lines'), tabindex: '0' });
+  const list = h('ol', { class: 'log', 'aria-label': t('logs.lines'), tabindex: '0', dataset: { empty: t('logs.empty') } });
   const region = h('div', { role: 'log', 'aria-label': t('logs.lines') }, list);
 
   api.get('/api/v1/connectors').then(({ connectors }) => {
@@ -83,6 +83,8 @@ export function render(main, _params, query) {
       if (lastSeq === null) {
         setState('logs.loading');
         const recent = await api.get('/api/v1/logs', { ...params(), limit: 200 }, { signal: mine.signal });
+        if (controller !== mine) return;
+        lastSeq = null;
         replace(list);
         add(recent.lines || []);
         if (lastSeq === null && recent.next_after !== undefined) lastSeq = recent.next_after;
@@ -92,6 +94,8 @@ export function render(main, _params, query) {
       setState('logs.live');
       failures = 0;
       await readEvents(response, (event) => {
+        // A line still buffered in a stream this page has just replaced belongs to the old filter.
+        if (controller !== mine) return;
         try {
           add([JSON.parse(event.data)]);
         } catch {

@@ -8,6 +8,18 @@ import { jobsPerMinute, quotaMeter } from '../charts.js';
 import { replaceQuery } from '../router.js';
 
 const SPANS = [15, 60, 180, 1440];
+const MINUTE = 60000;
+
+// The host lists only the minutes in which jobs ended; the chart has a bar place for each.
+function everyMinute(stats, minutes) {
+  const byMinute = new Map();
+  for (const m of stats.jobs_per_minute || []) byMinute.set(Math.floor(new Date(m.minute).getTime() / MINUTE), m);
+  const end = Math.floor(new Date(stats.now || Date.now()).getTime() / MINUTE);
+  const start = stats.since ? Math.floor(new Date(stats.since).getTime() / MINUTE) : end - minutes + 1;
+  const out = [];
+  for (let m = Math.max(start, end - minutes + 1); m <= end; ++m) out.push(byMinute.get(m) || { minute: m * MINUTE });
+  return out;
+}
 
 export function render(main, _params, query) {
   document.title = t('metrics.title') + ' · Relais';
@@ -33,7 +45,7 @@ export function render(main, _params, query) {
       if (json === shownJson) return;
       shownJson = json;
       replace(jobs, h('h2', { id: 'jobs-chart-title' }, t('metrics.jobs')),
-        jobsPerMinute(stats.jobs_per_minute || [], t('metrics.jobs_caption', { span: duration(minutes * 60, 'last') })));
+        jobsPerMinute(everyMinute(stats, minutes), t('metrics.jobs_caption', { span: duration(minutes * 60, 'last') })));
       const byConnector = new Map();
       for (const q of stats.quota || []) {
         if (!byConnector.has(q.connector)) byConnector.set(q.connector, []);
